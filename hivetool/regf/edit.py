@@ -1,0 +1,270 @@
+"""Changing a hive: create and delete keys, set and delete values.
+
+Each change touches only the cells it must and follows what Windows does (regf-format
+section 13): new keys share their parent's security cell, names are Latin-1 when they
+can be, the "largest ..." fields only grow, emptied lists are freed, and the last-write
+time of every key whose values or subkey set change is set from the hive's clock.
+Everything that can fail on malformed input is read before anything is written.
+"""
+from __future__ import annotations
+
+import struct
+from typing import TYPE_CHECKING
+
+from ..errors import HiveFormatError, KeyNotFound, RefusedUnsafe, UsageError, ValueNotFound
+from . import nk as nkmod
+from . import sk as skmod
+from . import sublists
+from .bins import file_offset
+from .model import Key
+from .names import check_key_name, check_value_name, encode_name, upcase, utf16_size
+from .nk import NIL, NK, new_nk_payload
+from .vk import VK, I_DATA, I_DATA_SIZE, decode_vk, free_data, new_vk_payload, store_data, try_overwrite
+
+if TYPE_CHECKING:
+    from .hive import Hive
+
+
+def _nk_at(hive: "Hive", cell: int) -> int:
+    at, _ = hive.space.payload(cell, "key")
+    return at
+
+
+def _write_payload(hive: "Hive", cell: int, payload: bytes) -> None:
+    at = file_offset(cell) + 4
+    hive.buf[at : at + len(payload)] = payload
+
+
+def _begin(hive: "Hive", action: str) -> None:
+    hive.require_clean(action)
+    damaged = hive.space.damaged_bins()
+    if damaged:
+        raise HiveFormatError(
+            f"refusing to {action}: a hive bin is damaged ({damaged[0].problem})",
+            file_offset(damaged[0].start),
+        )
+    hive.modified = True
+
+
+def _touch(hive: "Hive", cell: int) -> None:
+    NK.write(hive.buf, _nk_at(hive, cell), "timestamp", hive.clock.now())
+
+
+# ------------------------------------------------------------------------ keys
+def add_subkey(hive: "Hive", parent: int, name: str) -> int:
+    """Create the key ``name`` below the nk at ``parent``; returns its cell."""
+    problem = check_key_name(name)
+    if problem:
+        raise UsageError(problem)
+    parent_at = _nk_at(hive, parent)
+    fields = NK.unpack(hive.buf, parent_at)
+    sublist = hive._subkey_list(parent)
+    position = 0
+    if sublist is not None:
+        position, found = hive.position_of(sublist, name)
+        if found:
+            raise UsageError(f"a subkey named {name!r} already exists")
+    skmod.read_sk(hive.space, fields.security, "security cell of the parent key")
+
+    _begin(hive, "create a key")
+    now = hive.clock.now()
+    name_bytes, compressed = encode_name(name)
+    payload = new_nk_payload(name_bytes, compressed, parent, fields.security, now)
+    child = hive.space.alloc(len(payload))
+    _write_payload(hive, child, payload)
+    skmod.add_reference(hive.space, fields.security)
+    if sublist is None:
+        list_cell = sublists.new_list(hive.space, hive.minor, child, name)
+        count = 1
+    else:
+        list_cell = sublists.insert(hive.space, sublist, position, child, name)
+        count = len(sublist.offsets())
+    parent_at = _nk_at(hive, parent)
+    NK.write(hive.buf, parent_at, "subkeys", list_cell)
+    NK.write(hive.buf, parent_at, "subkey_count", count)
+    NK.write(hive.buf, parent_at, "max_subkey_name", max(fields.max_subkey_name, utf16_size(name)))
+    NK.write(hive.buf, parent_at, "timestamp", now)
+    return child
+
+
+def create_key(hive: "Hive", path: str) -> tuple[Key, list[str]]:
+    """The key at ``path``, creating it and missing parents; also the paths created."""
+    from .hive import split_path
+
+    key = hive.root
+    created: list[str] = []
+    for part in split_path(path):
+        cell = hive.find_child(key.cell, part)
+        if cell is None:
+            cell = add_subkey(hive, key.cell, part)
+            child = hive.key_at(cell, key.path)
+            created.append(child.path)
+        else:
+            child = hive.key_at(cell, key.path)
+        key = child
+    return key, created
+
+
+def delete_key(hive: "Hive", key: Key, recursive: bool = False) -> int:
+    """Delete ``key`` (and with ``recursive`` its subtree); returns the number of keys removed."""
+    if key.cell == hive.root_cell:
+        raise RefusedUnsafe("the root key of a hive cannot be deleted")
+    parent = NK.read(hive.buf, _nk_at(hive, key.cell), "parent")
+    order = _subtree_postorder(hive, key)
+    if len(order) > 1 and not recursive:
+        raise RefusedUnsafe(
+            f"key {key.path!r} has {key.subkey_count} subkey(s); use -r to delete it with its subtree"
+        )
+    parent_list = hive._subkey_list(parent)
+    if parent_list is None or key.cell not in parent_list.offsets():
+        raise HiveFormatError(f"key {key.path!r} is not listed by its parent", file_offset(key.cell))
+
+    _begin(hive, "delete a key")
+    for cell in order:
+        _free_key(hive, cell)
+    new_list = sublists.remove(hive.space, parent_list, key.cell)
+    parent_at = _nk_at(hive, parent)
+    NK.write(hive.buf, parent_at, "subkeys", NIL if new_list is None else new_list)
+    NK.write(hive.buf, parent_at, "subkey_count", len(parent_list.offsets()))
+    NK.write(hive.buf, parent_at, "timestamp", hive.clock.now())
+    return len(order)
+
+
+def _subtree_postorder(hive: "Hive", key: Key) -> list[int]:
+    """Cells of the subtree, children before parents, checked for cycles (no recursion)."""
+    order: list[int] = []
+    seen = {key.cell}
+    stack = [(key.cell, False)]
+    while stack:
+        cell, expanded = stack.pop()
+        if expanded:
+            order.append(cell)
+            continue
+        stack.append((cell, True))
+        for child in hive.child_cells(cell):
+            if child in seen:
+                raise HiveFormatError("subkey lists form a cycle", file_offset(child))
+            seen.add(child)
+            stack.append((child, False))
+    return order
+
+
+def _free_key(hive: "Hive", cell: int) -> None:
+    at = _nk_at(hive, cell)
+    fields = NK.unpack(hive.buf, at)
+    for value_cell in hive.value_cells(cell):
+        _free_value(hive, value_cell)
+    if fields.value_count and fields.values != NIL:
+        hive.space.free(fields.values)
+    sublist = hive._subkey_list(cell)
+    if sublist is not None:
+        for leaf in sublist.leaves:
+            hive.space.free(leaf.cell)
+        if sublist.root is not None:
+            hive.space.free(sublist.root)
+    if fields.class_cell != NIL and fields.class_length:
+        hive.space.free(fields.class_cell)
+    skmod.drop_reference(hive.space, fields.security)
+    hive.space.free(cell)
+
+
+def _free_value(hive: "Hive", cell: int) -> None:
+    at, length = hive.space.payload(cell, "value")
+    fields, _ = decode_vk(hive.buf, at, length)
+    free_data(hive.space, fields[I_DATA_SIZE], fields[I_DATA], hive.minor)
+    hive.space.free(cell)
+
+
+# ------------------------------------------------------------------------ values
+def _find_value(hive: "Hive", key_cell: int, name: str) -> tuple[list[int], int | None]:
+    cells = hive.value_cells(key_cell)
+    wanted = upcase(name)
+    for index, cell in enumerate(cells):
+        at, length = hive.space.payload(cell, "value")
+        _, stored = decode_vk(hive.buf, at, length)
+        if stored == name or upcase(stored) == wanted:
+            return cells, index
+    return cells, None
+
+
+def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -> bool:
+    """Set a value; an existing value whose name matches case-insensitively is updated in
+    place and keeps its stored spelling. Returns True when the value was created."""
+    problem = check_value_name(name)
+    if problem:
+        raise UsageError(problem)
+    if not 0 <= value_type <= 0xFFFFFFFF:
+        raise UsageError(f"value type {value_type} does not fit 32 bits")
+    cells, index = _find_value(hive, key.cell, name)
+    fields = NK.unpack(hive.buf, _nk_at(hive, key.cell))
+    if fields.flags & nkmod.KEY_SYM_LINK and (name.lower() != "symboliclinkvalue" or (index is None and cells)):
+        raise RefusedUnsafe(f"{key.path!r} is a symbolic link key; it holds only SymbolicLinkValue")
+
+    _begin(hive, "set a value")
+    space = hive.space
+    if index is not None:
+        vk_at, _ = space.payload(cells[index], "value")
+        old = VK.unpack(hive.buf, vk_at)
+        placed = try_overwrite(space, old.data_size, old.data, data, hive.minor)
+        if placed is None:
+            free_data(space, old.data_size, old.data, hive.minor)
+            placed = store_data(space, data, hive.minor)
+        vk_at, _ = space.payload(cells[index], "value")
+        VK.write(hive.buf, vk_at, "data_size", placed[0])
+        VK.write(hive.buf, vk_at, "data", placed[1])
+        VK.write(hive.buf, vk_at, "type", value_type)
+        created = False
+    else:
+        size_field, data_field = store_data(space, data, hive.minor)
+        name_bytes, compressed = encode_name(name)
+        payload = new_vk_payload(name_bytes, compressed, value_type, size_field, data_field)
+        vk_cell = space.alloc(len(payload))
+        _write_payload(hive, vk_cell, payload)
+        list_cell = _store_value_list(hive, fields, cells + [vk_cell])
+        at = _nk_at(hive, key.cell)
+        NK.write(hive.buf, at, "values", list_cell)
+        NK.write(hive.buf, at, "value_count", len(cells) + 1)
+        NK.write(hive.buf, at, "max_value_name", max(fields.max_value_name, utf16_size(name)))
+        created = True
+    at = _nk_at(hive, key.cell)
+    NK.write(hive.buf, at, "max_value_data", max(NK.read(hive.buf, at, "max_value_data"), len(data)))
+    NK.write(hive.buf, at, "timestamp", hive.clock.now())
+    return created
+
+
+def _store_value_list(hive: "Hive", fields, cells: list[int]) -> int:
+    """Write the value list in place when its cell has room, else move it."""
+    payload = struct.pack(f"<{len(cells)}I", *cells)
+    old = fields.values if fields.value_count and fields.values != NIL else None
+    if old is not None:
+        at, length = hive.space.payload(old, "value list")
+        if len(payload) <= length:
+            hive.buf[at : at + len(payload)] = payload
+            return old
+    new = hive.space.alloc(len(payload))
+    _write_payload(hive, new, payload)
+    if old is not None:
+        hive.space.free(old)
+    return new
+
+
+def delete_value(hive: "Hive", key: Key, name: str) -> None:
+    cells, index = _find_value(hive, key.cell, name)
+    if index is None:
+        shown = "the default value" if name == "" else f"value {name!r}"
+        raise ValueNotFound(f"{shown} not found in key {key.path or '(root)'!r}")
+    fields = NK.unpack(hive.buf, _nk_at(hive, key.cell))
+    _begin(hive, "delete a value")
+    _free_value(hive, cells[index])
+    remaining = cells[:index] + cells[index + 1 :]
+    at = _nk_at(hive, key.cell)
+    if remaining:
+        # Closing the gap in place keeps enumeration order, as Windows does.
+        list_at, _ = hive.space.payload(fields.values, "value list")
+        struct.pack_into(f"<{len(remaining)}I", hive.buf, list_at, *remaining)
+        NK.write(hive.buf, at, "value_count", len(remaining))
+    else:
+        hive.space.free(fields.values)
+        NK.write(hive.buf, at, "values", NIL)
+        NK.write(hive.buf, at, "value_count", 0)
+    NK.write(hive.buf, at, "timestamp", hive.clock.now())

@@ -1,0 +1,261 @@
+"""A hive in memory: open, look up, save. Edits live in :mod:`edit`, checks in :mod:`check`.
+
+The whole file is held in one ``bytearray``; nothing is parsed until a lookup needs it,
+and an edit changes only the cells it must, so every other byte of the file is kept.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import DirtyHiveError, HiveFormatError, HiveIOError, UsageError
+from ..fileio import atomic_write, read_file
+from ..timeutil import Clock
+from . import edit
+from . import nk as nkmod
+from . import sublists
+from .bins import HBIN, HBIN_BASE, file_offset
+from .cells import CellSpace
+from .header import BASE_BLOCK, Header, read_header, stamp_clean
+from .model import Key, Value, _join
+from .names import lf_hint, lh_hash, sort_key, upcase
+from .nk import NIL, NK, decode_nk
+from .vk import I_DATA, I_DATA_SIZE, I_TYPE, decode_vk, read_data
+
+
+def split_path(path: str) -> list[str]:
+    """``'\\A\\B'``, ``'A\\B'`` -> ``['A', 'B']``; ``''`` or ``'\\'`` -> the root (``[]``)."""
+    text = path.lstrip("\\")
+    if not text:
+        return []
+    parts = text.split("\\")
+    if any(part == "" for part in parts):
+        raise UsageError(f"key path {path!r} has an empty component (two backslashes in a row)")
+    return parts
+
+
+class Hive:
+    def __init__(self, buf: bytearray, path: str | None = None, clock: Clock | None = None) -> None:
+        self.path = path
+        self.buf = buf
+        self.clock = clock or Clock.resolve()
+        try:
+            self.header: Header = read_header(buf)
+            self.space = CellSpace(buf, self.header.hbins_size)
+        except HiveFormatError as err:
+            raise err.with_path(path) if path else err
+        self.minor = self.header.minor
+        self.root_cell = self.header.root_cell
+        self.nk_decodes = 0  # how many key nodes were decoded: lookups must stay on their path
+        self.modified = False
+        self.sequence_floor = 0  # raised by log replay: a save must go above every log sequence
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: str | os.PathLike, clock: Clock | None = None) -> "Hive":
+        """Load a hive file into memory. The file is opened read-only and closed at once."""
+        data = read_file(path)
+        return cls(bytearray(data), str(path), clock)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str | None = None, clock: Clock | None = None) -> "Hive":
+        return cls(bytearray(data), name, clock)
+
+    @classmethod
+    def new(cls, minor: int = 5, root_name: str = "ROOT", clock: Clock | None = None) -> "Hive":
+        from .create import empty_hive_bytes
+
+        clock = clock or Clock.resolve()
+        return cls(bytearray(empty_hive_bytes(minor, root_name, clock.now())), None, clock)
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def version(self) -> str:
+        return self.header.version
+
+    @property
+    def dirty(self) -> bool:
+        return self.header.dirty
+
+    def _error(self, err: HiveFormatError) -> HiveFormatError:
+        return err.with_path(self.path) if self.path else err
+
+    # ------------------------------------------------------------------ keys
+    def _decode(self, cell: int, what: str) -> tuple[tuple, str]:
+        at, length = self.space.payload(cell, what)
+        self.nk_decodes += 1
+        return decode_nk(self.buf, at, length, cell)
+
+    @property
+    def root(self) -> Key:
+        try:
+            _, name = self._decode(self.root_cell, "root key offset in the base block")
+        except HiveFormatError as err:
+            raise self._error(err) from None
+        return Key(self, self.root_cell, name, "")
+
+    def key_at(self, cell: int, parent_path: str) -> Key:
+        _, name = self._decode(cell, f"subkey of {parent_path or '(root)'!r}")
+        return Key(self, cell, name, _join(parent_path, name))
+
+    def key(self, path: str) -> Key:
+        """The key at ``path`` (case-insensitive, ``\\``-separated); raises KeyNotFound."""
+        try:
+            key = self.root
+            for part in split_path(path):
+                key = key.subkey(part)
+            return key
+        except HiveFormatError as err:
+            raise self._error(err) from None
+
+    def has_key(self, path: str) -> bool:
+        from ..errors import KeyNotFound
+
+        try:
+            self.key(path)
+            return True
+        except KeyNotFound:
+            return False
+
+    def walk(self) -> Iterator[Key]:
+        return self.root.walk()
+
+    def _subkey_list(self, cell: int) -> sublists.SubkeyList | None:
+        at, _ = self.space.payload(cell, "key")
+        fields = NK.struct.unpack_from(self.buf, at)
+        if fields[nkmod.I_SUBKEY_COUNT] == 0 or fields[nkmod.I_SUBKEYS] == NIL:
+            return None
+        return sublists.read_list(self.space, fields[nkmod.I_SUBKEYS], cell)
+
+    def child_cells(self, cell: int) -> list[int]:
+        sublist = self._subkey_list(cell)
+        return sublist.offsets() if sublist else []
+
+    def find_child(self, cell: int, name: str) -> int | None:
+        """Find a subkey, decoding only candidates whose lh hash or lf hint match.
+
+        When no hash or hint matches (or the list is an li), a binary search over the sorted
+        entries settles it, so a miss costs O(log n) decodes, never a scan of the list.
+        """
+        sublist = self._subkey_list(cell)
+        if sublist is None:
+            return None
+        wanted = upcase(name)
+        hashed = None
+        hint = None
+        for leaf in sublist.leaves:
+            if leaf.signature == b"lh":
+                hashed = lh_hash(name) if hashed is None else hashed
+                for child, key in zip(leaf.offsets, leaf.keys):
+                    if key == hashed and upcase(self._decode(child, "subkey")[1]) == wanted:
+                        return child
+            elif leaf.signature == b"lf":
+                hint = upcase(lf_hint(name).decode("latin-1")) if hint is None else hint
+                for child, key in zip(leaf.offsets, leaf.keys):
+                    stored = key.to_bytes(4, "little")
+                    if (stored[0] == 0 or upcase(stored.decode("latin-1")) == hint) and upcase(
+                        self._decode(child, "subkey")[1]
+                    ) == wanted:
+                        return child
+        position, found = self.position_of(sublist, name)
+        return sublist.offsets()[position] if found else None
+
+    def position_of(self, sublist: sublists.SubkeyList, name: str) -> tuple[int, bool]:
+        offsets = sublist.offsets()
+        cache: dict[int, bytes] = {}
+
+        def key_of(i: int) -> bytes:
+            if i not in cache:
+                cache[i] = sort_key(self._decode(offsets[i], "subkey")[1])
+            return cache[i]
+
+        return sublists.find_position(len(offsets), sort_key(name), key_of)
+
+    # ------------------------------------------------------------------ values
+    def value_cells(self, cell: int) -> list[int]:
+        at, _ = self.space.payload(cell, "key")
+        fields = NK.struct.unpack_from(self.buf, at)
+        count, list_cell = fields[nkmod.I_VALUE_COUNT], fields[nkmod.I_VALUES]
+        if count == 0 or list_cell == NIL or fields[nkmod.I_FLAGS] & nkmod.KEY_PREDEF_HANDLE:
+            return []
+        list_at, length = self.space.payload(list_cell, f"value list of the nk at file offset 0x{at - 4:x}")
+        if 4 * count > length:
+            raise HiveFormatError(f"value list holds {length // 4} entries but the key claims {count}", list_at - 4)
+        from .model import u32_list
+
+        return list(u32_list(self.buf, list_at, count))
+
+    def read_value(self, cell: int) -> Value:
+        at, length = self.space.payload(cell, "value")
+        fields, name = decode_vk(self.buf, at, length)
+        raw = read_data(self.space, fields[I_DATA_SIZE], fields[I_DATA], self.minor, at)
+        return Value(name, fields[I_TYPE], raw, cell)
+
+    # ------------------------------------------------------------------ saving
+    def require_clean(self, action: str) -> None:
+        if self.header.dirty and not self.modified_by_replay:
+            raise DirtyHiveError(
+                f"{self.path or 'hive'} is dirty (sequence numbers {self.header.seq1}/{self.header.seq2}"
+                f"{'' if self.header.checksum_ok else ', bad checksum'}): its newest changes are in the "
+                f"transaction logs (.LOG1/.LOG2), which must be replayed first; refusing to {action}"
+            )
+
+    modified_by_replay = False
+
+    def to_bytes(self) -> bytes:
+        """The hive as it would be saved now: a clean header with fresh sequence numbers."""
+        self.require_clean("save it")
+        buf = bytearray(self.buf)
+        sequence = max(self.header.seq1, self.header.seq2, self.sequence_floor) + 1
+        if sequence > 0xFFFFFFFF:
+            sequence = 1
+        timestamp = stamp_clean(buf, sequence & 0xFFFFFFFF, self.clock.now(), self.space.end)
+        # The first bin keeps a copy of the base block's last-written time (regf-format 2.1).
+        HBIN.write(buf, HBIN_BASE, "timestamp", timestamp)
+        return bytes(buf)
+
+    def save(self, path: str | os.PathLike, verify=None) -> None:
+        """Write atomically: a temp file beside ``path``, fsync, then rename over it."""
+        atomic_write(path, self.to_bytes(), verify=verify)
+
+    def root_name(self) -> str:
+        return self.root.name
+
+    # ------------------------------------------------------------------ editing
+    def _resolve(self, key: "Key | str") -> Key:
+        return key if isinstance(key, Key) else self.key(key)
+
+    def create_key(self, path: str) -> Key:
+        """The key at ``path``, created with any missing parents."""
+        try:
+            return edit.create_key(self, path)[0]
+        except HiveFormatError as err:
+            raise self._error(err) from None
+
+    def create_key_reporting(self, path: str) -> tuple[Key, list[str]]:
+        """Like :meth:`create_key`, also returning the paths that did not exist before."""
+        try:
+            return edit.create_key(self, path)
+        except HiveFormatError as err:
+            raise self._error(err) from None
+
+    def set_value(self, key: "Key | str", name: str, value_type: int, data: bytes) -> bool:
+        """Set ``name`` (``''`` = default value) to raw ``data``; True when newly created."""
+        try:
+            return edit.set_value(self, self._resolve(key), name, int(value_type), bytes(data))
+        except HiveFormatError as err:
+            raise self._error(err) from None
+
+    def delete_value(self, key: "Key | str", name: str) -> None:
+        try:
+            edit.delete_value(self, self._resolve(key), name)
+        except HiveFormatError as err:
+            raise self._error(err) from None
+
+    def delete_key(self, key: "Key | str", recursive: bool = False) -> int:
+        """Delete a key (its whole subtree with ``recursive``); returns how many keys went."""
+        try:
+            return edit.delete_key(self, self._resolve(key), recursive)
+        except HiveFormatError as err:
+            raise self._error(err) from None

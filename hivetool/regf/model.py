@@ -1,0 +1,134 @@
+"""Read-only views of keys and values. They hold cell offsets and read the hive buffer
+when asked, so a view never shows stale data after an edit."""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ..errors import HiveFormatError, KeyNotFound, ValueNotFound
+from ..timeutil import filetime_to_iso
+from . import nk as nkmod
+from . import types
+from .bins import file_offset
+from .names import upcase
+from .nk import NK, NIL
+
+if TYPE_CHECKING:
+    from .hive import Hive
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value: its stored name ('' = the default value), type number and raw bytes."""
+
+    name: str
+    type: int
+    raw: bytes
+    cell: int
+
+    @property
+    def data(self) -> Any:
+        return types.decode(self.type, self.raw)
+
+    @property
+    def type_name(self) -> str:
+        return types.type_name(self.type)
+
+
+class Key:
+    __slots__ = ("hive", "cell", "name", "path")
+
+    def __init__(self, hive: "Hive", cell: int, name: str, path: str) -> None:
+        self.hive = hive
+        self.cell = cell
+        self.name = name
+        self.path = path  # inside the hive, '\'-separated, '' for the root
+
+    def __repr__(self) -> str:
+        return f"<Key {self.path or '(root)'} at file offset 0x{file_offset(self.cell):x}>"
+
+    def _fields(self) -> tuple:
+        at, _ = self.hive.space.payload(self.cell, "key")
+        return NK.struct.unpack_from(self.hive.buf, at)
+
+    @property
+    def last_write(self) -> int:
+        """Last-write time as FILETIME ticks."""
+        return self._fields()[nkmod.I_TIMESTAMP]
+
+    @property
+    def last_write_iso(self) -> str:
+        return filetime_to_iso(self.last_write)
+
+    @property
+    def flags(self) -> int:
+        return self._fields()[nkmod.I_FLAGS]
+
+    @property
+    def subkey_count(self) -> int:
+        return len(self.hive.child_cells(self.cell))
+
+    @property
+    def value_count(self) -> int:
+        return len(self.hive.value_cells(self.cell))
+
+    @property
+    def class_name(self) -> str | None:
+        rec = NK.tuple._make(self._fields())
+        if rec.class_cell == NIL or rec.class_length == 0:
+            return None
+        at, length = self.hive.space.payload(rec.class_cell, f"class name of {self!r}")
+        if rec.class_length > length:
+            raise HiveFormatError(f"class name length {rec.class_length} exceeds its cell", at - 4)
+        return bytes(self.hive.buf[at : at + rec.class_length]).decode("utf-16-le", "surrogatepass")
+
+    @property
+    def security_cell(self) -> int:
+        return self._fields()[nkmod.I_SECURITY]
+
+    def subkeys(self) -> list["Key"]:
+        return [self.hive.key_at(cell, self.path) for cell in self.hive.child_cells(self.cell)]
+
+    def subkey(self, name: str) -> "Key":
+        cell = self.hive.find_child(self.cell, name)
+        if cell is None:
+            raise KeyNotFound(f"key {_join(self.path, name)!r} not found")
+        return self.hive.key_at(cell, self.path)
+
+    def values(self) -> list[Value]:
+        return [self.hive.read_value(cell) for cell in self.hive.value_cells(self.cell)]
+
+    def value(self, name: str) -> Value:
+        wanted = upcase(name)
+        for cell in self.hive.value_cells(self.cell):
+            value = self.hive.read_value(cell)
+            if value.name == name or upcase(value.name) == wanted:
+                return value
+        shown = "the default value" if name == "" else f"value {name!r}"
+        raise ValueNotFound(f"{shown} not found in key {self.path or '(root)'!r}")
+
+    def walk(self) -> Iterator["Key"]:
+        """This key and every key below it, depth-first, without recursion."""
+        stack = [self]
+        seen = {self.cell}
+        while stack:
+            key = stack.pop()
+            yield key
+            children = key.subkeys()
+            for child in reversed(children):
+                if child.cell in seen:
+                    raise HiveFormatError(
+                        f"subkey lists form a cycle: the nk at cell 0x{child.cell:x} is reached twice",
+                        file_offset(child.cell),
+                    )
+                seen.add(child.cell)
+                stack.append(child)
+
+
+def _join(parent: str, name: str) -> str:
+    return f"{parent}\\{name}" if parent else name
+
+
+def u32_list(buf: bytes | bytearray, at: int, count: int) -> tuple[int, ...]:
+    return struct.unpack_from(f"<{count}I", buf, at)

@@ -1,0 +1,101 @@
+"""Key and value names: storage encoding, Windows ordering, lh hashes and lf hints.
+
+Windows compares names case-insensitively by mapping every UTF-16 *code unit* through
+its own upcase table (not Python's ``upper()``, not lower-casing) and comparing the
+results as unsigned 16-bit numbers (regf-format 5.4). Lookups, sorting, hashes and
+duplicate detection all go through :func:`upcase`, so they can never disagree.
+"""
+from __future__ import annotations
+
+from ._upcase_data import PAIRS
+
+MAX_KEY_NAME_CHARS = 255  # API limit (regf-format 4.3)
+MAX_VALUE_NAME_CHARS = 16_383
+
+
+def _build_table() -> dict[int, int]:
+    table: dict[int, int] = {}
+    for pair in PAIRS.split():
+        table[int(pair[:4], 16)] = int(pair[4:], 16)
+    return table
+
+
+UPCASE_TABLE: dict[int, int] = _build_table()
+
+
+def upcase(name: str) -> str:
+    """Windows upcase; characters outside the BMP stay as they are (surrogates map to themselves)."""
+    return name.translate(UPCASE_TABLE)
+
+
+def sort_key(name: str) -> bytes:
+    """Bytes that order like Windows orders names: upcased UTF-16 code units, big-endian.
+
+    Big-endian code units compare byte-wise exactly as unsigned 16-bit numbers, and a
+    prefix sorts first, which is the Windows rule.
+    """
+    return upcase(name).encode("utf-16-be", "surrogatepass")
+
+
+def same_name(a: str, b: str) -> bool:
+    return a == b or upcase(a) == upcase(b)
+
+
+def lh_hash(name: str) -> int:
+    """``h = h * 37 + upcase(unit)`` over UTF-16 code units, modulo 2**32 (regf-format 5.5)."""
+    units = upcase(name).encode("utf-16-le", "surrogatepass")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (h * 37 + (units[i] | units[i + 1] << 8)) & 0xFFFFFFFF
+    return h
+
+
+def lf_hint(name: str) -> bytes:
+    """The first four characters as stored, one byte each, zero-padded (regf-format 5.6).
+
+    A character above U+00FF cannot be put in a byte; then the hint's first byte is 0,
+    which makes Windows compare the full name.
+    """
+    units = [ord(c) for c in name.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")[:4]]
+    hint = bytearray(4)
+    for i, unit in enumerate(units):
+        hint[i] = unit if unit <= 0xFF else 0
+    if any(unit > 0xFF for unit in units):
+        hint[0] = 0
+    return bytes(hint)
+
+
+def encode_name(name: str) -> tuple[bytes, bool]:
+    """Latin-1 ("compressed") whenever every code unit fits a byte, else UTF-16LE."""
+    try:
+        return name.encode("latin-1"), True
+    except UnicodeEncodeError:
+        return name.encode("utf-16-le", "surrogatepass"), False
+
+
+def decode_name(raw: bytes, compressed: bool) -> str:
+    if compressed:
+        return raw.decode("latin-1")
+    return raw.decode("utf-16-le", "surrogatepass")
+
+
+def utf16_size(name: str) -> int:
+    """Bytes the name takes as UTF-16: the unit of the nk "largest name" fields."""
+    return len(name.encode("utf-16-le", "surrogatepass"))
+
+
+def check_key_name(name: str) -> str | None:
+    """Why a key name cannot be stored, or None when it can."""
+    if not name:
+        return "a key name cannot be empty"
+    if "\\" in name:
+        return f"key name {name!r} contains a backslash (the path separator)"
+    if len(name) > MAX_KEY_NAME_CHARS:
+        return f"key name is {len(name)} characters long; Windows allows {MAX_KEY_NAME_CHARS}"
+    return None
+
+
+def check_value_name(name: str) -> str | None:
+    if len(name) > MAX_VALUE_NAME_CHARS:
+        return f"value name is {len(name)} characters long; Windows allows {MAX_VALUE_NAME_CHARS}"
+    return None

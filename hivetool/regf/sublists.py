@@ -1,0 +1,201 @@
+"""Subkey lists: index leaves (li), fast leaves (lf), hash leaves (lh) and index roots (ri).
+
+Reading follows regf-format section 5; changing a list follows what Windows does:
+entries stay sorted by Windows upcase order, a leaf is changed in place when its cell
+has room, leaves are kept to at most 507 entries below an ``ri``, and an emptied leaf
+(and an emptied ``ri``) is freed rather than left with a count of zero.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..errors import HiveFormatError
+from .bins import file_offset
+from .cells import CellSpace
+from .names import lf_hint, lh_hash
+
+LEAF_SIGNATURES = (b"li", b"lf", b"lh")
+INDEX_ROOT = b"ri"
+MAX_LEAF_ENTRIES = 507  # one leaf per 4 KiB block (regf-format 5.3)
+_HEAD = struct.Struct("<2sH")
+
+
+def leaf_type_for(minor: int) -> bytes:
+    """lh in 1.5 and later, lf in 1.3/1.4 (regf-format 5.2)."""
+    return b"lh" if minor >= 5 else b"lf"
+
+
+def entry_key(signature: bytes, name: str) -> int:
+    """The second word of an lf/lh entry: the hint as a little-endian word, or the hash."""
+    if signature == b"lh":
+        return lh_hash(name)
+    return int.from_bytes(lf_hint(name), "little")
+
+
+@dataclass
+class Leaf:
+    cell: int
+    signature: bytes
+    offsets: list[int]
+    keys: list[int]  # hash or hint words; empty for li
+
+    @property
+    def entry_size(self) -> int:
+        return 4 if self.signature == b"li" else 8
+
+
+@dataclass
+class SubkeyList:
+    """A key's whole subkey list; ``root`` is the ri cell when there is one."""
+
+    root: int | None
+    leaves: list[Leaf] = field(default_factory=list)
+
+    def offsets(self) -> list[int]:
+        out: list[int] = []
+        for leaf in self.leaves:
+            out.extend(leaf.offsets)
+        return out
+
+
+def _read_leaf(space: CellSpace, cell: int, what: str) -> Leaf:
+    at, length = space.payload(cell, what)
+    if length < 4:
+        raise HiveFormatError(f"subkey list cell of {length + 4} bytes has no room for its header", at)
+    signature, count = _HEAD.unpack_from(space.buf, at)
+    if signature not in LEAF_SIGNATURES:
+        raise HiveFormatError(f"{what}: expected li, lf or lh, found {bytes(signature)!r}", at)
+    size = 4 if signature == b"li" else 8
+    if 4 + count * size > length:
+        raise HiveFormatError(
+            f"{signature.decode()} leaf claims {count} entries but its cell holds {(length - 4) // size}", at
+        )
+    words = struct.unpack_from(f"<{count * size // 4}I", space.buf, at + 4)
+    if size == 4:
+        return Leaf(cell, bytes(signature), list(words), [])
+    return Leaf(cell, bytes(signature), list(words[0::2]), list(words[1::2]))
+
+
+def read_list(space: CellSpace, cell: int, owner: int) -> SubkeyList:
+    """Read the subkey list at ``cell`` that belongs to the nk at cell offset ``owner``."""
+    what = f"subkey list of the nk at file offset 0x{file_offset(owner):x}"
+    at, length = space.payload(cell, what)
+    if length < 4:
+        raise HiveFormatError(f"{what} is a cell too small for a list header", at)
+    signature, count = _HEAD.unpack_from(space.buf, at)
+    if signature != INDEX_ROOT:
+        return SubkeyList(None, [_read_leaf(space, cell, what)])
+    if 4 + 4 * count > length:
+        raise HiveFormatError(f"ri claims {count} leaves but its cell holds {(length - 4) // 4}", at)
+    seen = {cell}
+    leaves = []
+    for leaf_cell in struct.unpack_from(f"<{count}I", space.buf, at + 4):
+        if leaf_cell in seen:
+            raise HiveFormatError(f"ri lists the cell 0x{leaf_cell:x} twice or points at itself (a cycle)", at)
+        seen.add(leaf_cell)
+        leaves.append(_read_leaf(space, leaf_cell, f"leaf of the ri at file offset 0x{at - 4:x}"))
+    return SubkeyList(cell, leaves)
+
+
+# ----------------------------------------------------------------------- changes
+def _leaf_payload(leaf: Leaf) -> bytes:
+    head = _HEAD.pack(leaf.signature, len(leaf.offsets))
+    if leaf.signature == b"li":
+        return head + struct.pack(f"<{len(leaf.offsets)}I", *leaf.offsets)
+    flat = [word for pair in zip(leaf.offsets, leaf.keys) for word in pair]
+    return head + struct.pack(f"<{len(flat)}I", *flat)
+
+
+def _store(space: CellSpace, cell: int | None, payload: bytes) -> int:
+    """Write ``payload`` into ``cell`` if it fits, else into a new cell (freeing the old one)."""
+    if cell is not None:
+        at, length = space.payload(cell, "subkey list")
+        if len(payload) <= length:
+            space.buf[at : at + len(payload)] = payload
+            return cell
+    new = space.alloc(len(payload))
+    at = file_offset(new) + 4
+    space.buf[at : at + len(payload)] = payload
+    if cell is not None:
+        space.free(cell)
+    return new
+
+
+def _store_root(space: CellSpace, root: int | None, leaf_cells: list[int]) -> int:
+    payload = _HEAD.pack(INDEX_ROOT, len(leaf_cells)) + struct.pack(f"<{len(leaf_cells)}I", *leaf_cells)
+    return _store(space, root, payload)
+
+
+def new_list(space: CellSpace, minor: int, child: int, name: str) -> int:
+    signature = leaf_type_for(minor)
+    keys = [] if signature == b"li" else [entry_key(signature, name)]
+    return _store(space, None, _leaf_payload(Leaf(-1, signature, [child], keys)))
+
+
+def insert(space: CellSpace, sublist: SubkeyList, position: int, child: int, name: str) -> int:
+    """Insert ``child`` at sorted ``position``; returns the cell the nk must point at."""
+    leaves = sublist.leaves
+    index, before = 0, 0
+    while index < len(leaves) - 1 and position > before + len(leaves[index].offsets):
+        before += len(leaves[index].offsets)
+        index += 1
+    leaf = leaves[index]
+    at = position - before
+    leaf.offsets.insert(at, child)
+    if leaf.signature != b"li":
+        leaf.keys.insert(at, entry_key(leaf.signature, name))
+    if len(leaf.offsets) <= MAX_LEAF_ENTRIES:
+        leaf.cell = _store(space, leaf.cell, _leaf_payload(leaf))
+        new_leaves = [leaf]
+    else:
+        half = len(leaf.offsets) // 2
+        second = Leaf(-1, leaf.signature, leaf.offsets[half:], leaf.keys[half:])
+        del leaf.offsets[half:]
+        del leaf.keys[half:]
+        leaf.cell = _store(space, leaf.cell, _leaf_payload(leaf))
+        second.cell = _store(space, None, _leaf_payload(second))
+        new_leaves = [leaf, second]
+    leaves[index : index + 1] = new_leaves
+    if sublist.root is None and len(leaves) == 1:
+        return leaves[0].cell
+    sublist.root = _store_root(space, sublist.root, [l.cell for l in leaves])
+    return sublist.root
+
+
+def remove(space: CellSpace, sublist: SubkeyList, child: int) -> int | None:
+    """Remove ``child``; returns the new list cell, or None when the list is now empty."""
+    for index, leaf in enumerate(sublist.leaves):
+        if child in leaf.offsets:
+            at = leaf.offsets.index(child)
+            del leaf.offsets[at]
+            if leaf.keys:
+                del leaf.keys[at]
+            break
+    else:
+        raise HiveFormatError("subkey to remove is not in its parent's list", file_offset(child))
+    if leaf.offsets:
+        leaf.cell = _store(space, leaf.cell, _leaf_payload(leaf))
+    else:
+        space.free(leaf.cell)
+        del sublist.leaves[index]
+    if sublist.root is None:
+        return sublist.leaves[0].cell if sublist.leaves else None
+    if not sublist.leaves:
+        space.free(sublist.root)
+        return None
+    sublist.root = _store_root(space, sublist.root, [l.cell for l in sublist.leaves])
+    return sublist.root
+
+
+def find_position(count: int, name_key: bytes, key_of: Callable[[int], bytes]) -> tuple[int, bool]:
+    """Binary search over sorted entries: (insertion position, whether entry there matches)."""
+    lo, hi = 0, count
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if key_of(mid) < name_key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo, lo < count and key_of(lo) == name_key
