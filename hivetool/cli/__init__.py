@@ -1,0 +1,64 @@
+"""The ``hivetool`` command. Thin: parse options, call the library, format the result.
+
+One place (:func:`main`) maps every :class:`~hivetool.errors.HivetoolError` to its message
+and exit code; no traceback reaches the user unless ``HIVETOOL_DEBUG=1`` asks for one.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ..errors import EXIT_MALFORMED, EXIT_USAGE, HivetoolError
+from .hive_cmds import register as _register_hive_commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="hivetool", prog_name="hivetool")
+def cli() -> None:
+    """Read and write Windows registry hives and .reg files, offline.
+
+    Exit codes: 0 done, 1 check found problems, 2 usage, 3 malformed input,
+    4 refused as unsafe, 5 key or value not found, 6 I/O error.
+    """
+
+
+_register_hive_commands(cli)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="hivetool", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as err:
+        err.show()
+        return EXIT_USAGE if isinstance(err, click.UsageError) else err.exit_code
+    except click.exceptions.Abort:
+        click.echo("hivetool: aborted", err=True)
+        return 130
+    except HivetoolError as err:
+        click.echo(f"hivetool: error: {err}", err=True)
+        return err.exit_code
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): not an error of ours.
+        sys.stderr.close()
+        return 0
+    except RecursionError:
+        click.echo("hivetool: error: input nests too deeply to process", err=True)
+        return EXIT_MALFORMED
+    except Exception as err:  # safety net: malformed input we failed to classify
+        if os.environ.get("HIVETOOL_DEBUG"):
+            raise
+        click.echo(
+            f"hivetool: error: unexpected {type(err).__name__}: {err} (malformed input, or a bug in "
+            "hivetool; HIVETOOL_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        return EXIT_MALFORMED
+    return 0
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Options and helpers shared by the commands (the WRITE group, --json, opening hives)."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import click
+
+from ..errors import HivetoolError
+from ..fileio import check_output_target
+from ..regf.hive import Hive
+from ..timeutil import Clock
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")(func)
+
+
+def write_options(func: Callable) -> Callable:
+    """WRITE = (-o OUT | --in-place) [--timestamp TS] [--verify]."""
+    func = click.option(
+        "--verify",
+        is_flag=True,
+        help="Re-read the output with python-registry and regipy before it replaces anything; "
+        "refuse (exit 4) if either disagrees.",
+    )(func)
+    func = click.option(
+        "--timestamp",
+        metavar="TS",
+        help="Fix every timestamp written (ISO 8601, UTC when no zone, or @epoch). "
+        "Default: SOURCE_DATE_EPOCH, then now.",
+    )(func)
+    func = click.option("--in-place", is_flag=True, help="Replace the input atomically.")(func)
+    func = click.option("-o", "--output", metavar="OUT", help="Write a new file; the input is left untouched.")(func)
+    return func
+
+
+@dataclass
+class WriteTarget:
+    path: str
+    clock: Clock
+    verify: bool
+
+
+def write_target(hive_path: str, output: str | None, in_place: bool, timestamp: str | None, verify: bool) -> WriteTarget:
+    """Validate the WRITE options before any work is done."""
+    path = check_output_target(hive_path, output, in_place)
+    return WriteTarget(path, Clock.resolve(timestamp), verify)
+
+
+def open_hive(path: str, clock: Clock | None = None) -> Hive:
+    return Hive.open(path, clock)
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def warn(message: str) -> None:
+    click.echo(f"hivetool: warning: {message}", err=True)
+
+
+def note(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> None:
+    """Save atomically; with --verify the independent readers must agree first."""
+    verify = None
+    if target.verify:
+        from ..verify import verify_hive_file
+
+        def verify(temp_path: str) -> None:
+            verify_hive_file(temp_path, expectations or [])
+
+    hive.save(target.path, verify=verify)
+
+
+def fail(error: HivetoolError) -> None:
+    raise error
+
+
+def stdout_binary(data: bytes) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()

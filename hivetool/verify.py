@@ -1,0 +1,134 @@
+"""``--verify``: re-read a written hive with independent readers before it replaces anything.
+
+python-registry and regipy (the project's declared dependencies) each open the new file
+and must see every expected value with its type and bytes, and none of the removed keys
+or values. They are imported here only, so commands that do not verify stay fast.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import VerifyFailed
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One thing the written hive must show: a value (type + bytes), a key, or an absence."""
+
+    key: str
+    name: str | None = None  # None: the key itself
+    type: int | None = None
+    raw: bytes | None = None
+    present: bool = True
+
+
+def _pyreg_check(path: str, expectations: list[Expect]) -> list[str]:
+    from Registry import Registry
+
+    problems = []
+    reg = Registry.Registry(path)
+    for exp in expectations:
+        where = exp.key or "(root)"
+        try:
+            key = reg.open(exp.key) if exp.key else reg.root()
+        except Registry.RegistryKeyNotFoundException:
+            if exp.present:
+                problems.append(f"python-registry: key {where!r} is missing")
+            continue
+        if exp.name is None:
+            if not exp.present:
+                problems.append(f"python-registry: key {where!r} still exists")
+            continue
+        found = None
+        for value in key.values():
+            name = value.name()
+            if name == "(default)" and exp.name == "":
+                found = value
+            elif name.lower() == exp.name.lower():
+                found = value
+        if found is None:
+            if exp.present:
+                problems.append(f"python-registry: value {exp.name!r} in {where!r} is missing")
+            continue
+        if not exp.present:
+            problems.append(f"python-registry: value {exp.name!r} in {where!r} still exists")
+        elif found.value_type() != exp.type or bytes(found.raw_data()) != exp.raw:
+            problems.append(f"python-registry: value {exp.name!r} in {where!r} reads back differently")
+    return problems
+
+
+def _regipy_check(path: str, expectations: list[Expect]) -> list[str]:
+    from regipy.exceptions import RegistryKeyNotFoundException
+    from regipy.registry import RegistryHive
+
+    problems = []
+    hive = RegistryHive(path)
+    for exp in expectations:
+        where = exp.key or "(root)"
+        try:
+            key = hive.get_key("\\" + exp.key if exp.key else "\\")
+        except RegistryKeyNotFoundException:
+            if exp.present:
+                problems.append(f"regipy: key {where!r} is missing")
+            continue
+        if exp.name is None:
+            if not exp.present:
+                problems.append(f"regipy: key {where!r} still exists")
+            continue
+        found = None
+        for value in key.iter_values(as_json=False, max_len=None, trim_values=False):
+            name = value.name
+            if (name == "(default)" and exp.name == "") or name.lower() == exp.name.lower():
+                found = value
+        if found is None:
+            if exp.present:
+                problems.append(f"regipy: value {exp.name!r} in {where!r} is missing")
+            continue
+        if not exp.present:
+            problems.append(f"regipy: value {exp.name!r} in {where!r} still exists")
+        elif _regipy_type(found.value_type) != exp.type:
+            problems.append(f"regipy: value {exp.name!r} in {where!r} has another type ({found.value_type})")
+        elif not _regipy_data_matches(found.value, exp.type, exp.raw or b""):
+            problems.append(f"regipy: value {exp.name!r} in {where!r} reads back differently")
+    return problems
+
+
+def _regipy_data_matches(seen: object, value_type: int | None, raw: bytes) -> bool:
+    """regipy decodes data itself; compare where its decoding is unambiguous."""
+    from .regf.types import decode_text
+
+    if value_type == 4 and len(raw) == 4:
+        return seen == int.from_bytes(raw, "little")
+    if value_type == 11 and len(raw) == 8:
+        return seen == int.from_bytes(raw, "little")
+    if value_type == 3:
+        return seen == raw
+    if value_type in (1, 2) and len(raw) % 2 == 0 and raw.endswith(b"\0\0"):
+        text = raw[:-2].decode("utf-16-le", "surrogatepass")
+        return "\0" in text or seen == decode_text(raw)
+    return True
+
+
+_REGIPY_TYPES = {
+    "REG_NONE": 0, "REG_SZ": 1, "REG_EXPAND_SZ": 2, "REG_BINARY": 3, "REG_DWORD": 4,
+    "REG_DWORD_BIG_ENDIAN": 5, "REG_LINK": 6, "REG_MULTI_SZ": 7, "REG_RESOURCE_LIST": 8,
+    "REG_FULL_RESOURCE_DESCRIPTOR": 9, "REG_RESOURCE_REQUIREMENTS_LIST": 10, "REG_QWORD": 11,
+}
+
+
+def _regipy_type(name: object) -> int | None:
+    if isinstance(name, int):
+        return name
+    return _REGIPY_TYPES.get(str(name))
+
+
+def verify_hive_file(path: str, expectations: list[Expect]) -> None:
+    """Raise :class:`VerifyFailed` (exit 4) listing every disagreement."""
+    problems: list[str] = []
+    for reader in (_pyreg_check, _regipy_check):
+        try:
+            problems.extend(reader(path, expectations))
+        except Exception as err:  # a reader that cannot even open the file is a disagreement
+            problems.append(f"{reader.__name__.strip('_').split('_')[0]}: cannot read the output: {err}")
+    if problems:
+        raise VerifyFailed("verification failed, nothing written:\n  " + "\n  ".join(problems))
