@@ -2,6 +2,7 @@
 when asked, so a view never shows stale data after an edit."""
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
@@ -16,6 +17,20 @@ from .nk import NK, NIL
 
 if TYPE_CHECKING:
     from .hive import Hive
+
+
+def located(method):
+    """Name the hive file in any format error raised below a public method."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except HiveFormatError as err:
+            path = getattr(self, "path", None) if not hasattr(self, "hive") else self.hive.path
+            raise err.with_path(path) if path else err
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class Key:
         return NK.struct.unpack_from(self.hive.buf, at)
 
     @property
+    @located
     def last_write(self) -> int:
         """Last-write time as FILETIME ticks."""
         return self._fields()[nkmod.I_TIMESTAMP]
@@ -62,18 +78,22 @@ class Key:
         return filetime_to_iso(self.last_write)
 
     @property
+    @located
     def flags(self) -> int:
         return self._fields()[nkmod.I_FLAGS]
 
     @property
+    @located
     def subkey_count(self) -> int:
         return len(self.hive.child_cells(self.cell))
 
     @property
+    @located
     def value_count(self) -> int:
         return len(self.hive.value_cells(self.cell))
 
     @property
+    @located
     def class_name(self) -> str | None:
         rec = NK.tuple._make(self._fields())
         if rec.class_cell == NIL or rec.class_length == 0:
@@ -84,21 +104,26 @@ class Key:
         return bytes(self.hive.buf[at : at + rec.class_length]).decode("utf-16-le", "surrogatepass")
 
     @property
+    @located
     def security_cell(self) -> int:
         return self._fields()[nkmod.I_SECURITY]
 
+    @located
     def subkeys(self) -> list["Key"]:
         return [self.hive.key_at(cell, self.path) for cell in self.hive.child_cells(self.cell)]
 
+    @located
     def subkey(self, name: str) -> "Key":
         cell = self.hive.find_child(self.cell, name)
         if cell is None:
             raise KeyNotFound(f"key {_join(self.path, name)!r} not found")
         return self.hive.key_at(cell, self.path)
 
+    @located
     def values(self) -> list[Value]:
         return [self.hive.read_value(cell) for cell in self.hive.value_cells(self.cell)]
 
+    @located
     def value(self, name: str) -> Value:
         wanted = upcase(name)
         for cell in self.hive.value_cells(self.cell):
@@ -110,6 +135,12 @@ class Key:
 
     def walk(self) -> Iterator["Key"]:
         """This key and every key below it, depth-first, without recursion."""
+        try:
+            yield from self._walk()
+        except HiveFormatError as err:
+            raise err.with_path(self.hive.path) if self.hive.path else err
+
+    def _walk(self) -> Iterator["Key"]:
         stack = [self]
         seen = {self.cell}
         while stack:
