@@ -17,6 +17,7 @@ from .bins import HBIN_BASE, HBIN_HEADER_SIZE, PAGE, Bin, file_offset, walk_bins
 _I32 = struct.Struct("<i")
 CELL_ALIGN = 8
 MAX_CELL_PAYLOAD = 1024 * 1024  # larger values go to big data; one cell never needs more
+SEARCH_BINS_PER_ALLOC = 32
 
 
 def cell_size_for(payload_len: int) -> int:
@@ -43,7 +44,7 @@ class CellSpace:
         self._cells: dict[int, _BinCells] = {}  # bin index -> mapped cells
         self._starts: set[int] = set()  # every cell start in a mapped bin
         self._free: list[tuple[int, int]] = []  # (size, offset) of free cells in mapped bins
-        self._next_unmapped = 0
+        self._unmapped_from_end = len(self.bins)  # bins below this index may be unmapped
 
     # ----------------------------------------------------------------- reading
     def bin_index(self, cell: int) -> int:
@@ -180,19 +181,28 @@ class CellSpace:
             del self._free[i]
 
     def _take_free(self, need: int) -> int | None:
-        """Best fit among mapped free cells, mapping further bins until one fits."""
+        """Best fit among mapped free cells, mapping a bounded number of further bins.
+
+        Bins are mapped from the end of the hive backwards, where space freed or appended
+        by earlier edits lies, and at most ``SEARCH_BINS_PER_ALLOC`` per allocation: a
+        compact hive (as ``reg save`` writes them) has almost no free space, and mapping all
+        of it to place one key would make a one-value edit cost O(hive). A long series of
+        edits still maps, and so reuses, every bin eventually.
+        """
+        budget = SEARCH_BINS_PER_ALLOC
         while True:
             i = bisect_left(self._free, (need, -1))
             if i < len(self._free):
                 _, cell = self._free.pop(i)
                 return cell
-            if not self._map_next_bin():
+            if budget == 0 or not self._map_next_bin():
                 return None
+            budget -= 1
 
     def _map_next_bin(self) -> bool:
-        while self._next_unmapped < len(self.bins):
-            index = self._next_unmapped
-            self._next_unmapped += 1
+        while self._unmapped_from_end > 0:
+            self._unmapped_from_end -= 1
+            index = self._unmapped_from_end
             if index not in self._cells:
                 self._map_bin(index)
                 return True

@@ -1,0 +1,137 @@
+"""Benchmarks: hivetool beside its peers on the same files, same machine.
+
+    .venv/bin/python bench/run.py                 # print a table
+    .venv/bin/python bench/run.py --write         # also rewrite bench/RESULTS.md
+    .venv/bin/python bench/run.py --jobs walk,set # a subset; --with-regipy adds the very slow regipy walk
+
+Every side runs under the interpreter of the virtual environment that runs this script
+(not a pyenv shim, which adds ~100 ms per process), except hivex's binding, which exists
+only for /usr/bin/python3. Outputs go to /dev/shm. Each figure is the median of several runs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import peers  # noqa: E402
+
+CORPUS = Path(os.environ.get("HIVETOOL_CORPUS", HERE.parent.parent / "shared" / "corpus"))
+SYSTEM = CORPUS / "mkorman90+regipy/regipy_tests/data/SYSTEM"
+SYSTEM_B = CORPUS / "mkorman90+regipy/regipy_tests/data/SYSTEM_B"
+SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+PY = sys.executable
+SYS_PY = "/usr/bin/python3"
+KEY = r"ControlSet001\Services\MSExchangeDS\Parameters"
+
+
+def median_of(runs: int, once: Callable[[], float]) -> float:
+    return statistics.median(once() for _ in range(runs))
+
+
+def peer_seconds(interpreter: str, script: str, *args: str) -> float:
+    done = subprocess.run([interpreter, "-c", script, *args], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def process_seconds(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
+def lib_set_once() -> float:
+    from hivetool import Clock, Hive, RegType
+
+    out = SCRATCH / "bench-lib.hiv"
+    start = time.perf_counter()
+    hive = Hive.open(SYSTEM, Clock(0x01D0000000000000))
+    key = hive.create_key(KEY)
+    hive.set_value(key, "TCP/IP port", RegType.DWORD, (1225).to_bytes(4, "little"))
+    hive.save(out)
+    return time.perf_counter() - start
+
+
+def walk_once() -> float:
+    from hivetool import Hive
+
+    start = time.perf_counter()
+    hive = Hive.open(SYSTEM)
+    for key in hive.walk():
+        for value in key.values():
+            value.data
+    return time.perf_counter() - start
+
+
+def job_set(runs: int) -> list[tuple[str, str, float]]:
+    rows = []
+    rows.append(("set one DWORD (library)", "hivetool", median_of(runs, lib_set_once)))
+    if Path(SYS_PY).exists():
+        rows.append(("set one DWORD (library)", "hivex binding (/usr/bin/python3)",
+                     median_of(runs, lambda: peer_seconds(SYS_PY, peers.HIVEX_SET, str(SYSTEM), str(SCRATCH / "bench-hivex.hiv")))))
+    hivetool = str(Path(PY).with_name("hivetool"))
+    cli = [hivetool, "set", str(SYSTEM), KEY, "TCP/IP port", "--type", "dword", "--data", "1225",
+           "--create-keys", "-o", str(SCRATCH / "bench-cli.hiv"), "--timestamp", "@0"]
+    rows.append(("set one DWORD (whole process)", "hivetool CLI", median_of(runs, lambda: process_seconds(cli))))
+    bare = [PY, "-c", peers.BARE_READ_WRITE, str(SYSTEM), str(SCRATCH / "bench-bare.hiv")]
+    rows.append(("set one DWORD (whole process)", "bare python read+write", median_of(runs, lambda: process_seconds(bare))))
+    return rows
+
+
+def job_walk(runs: int, with_regipy: bool) -> list[tuple[str, str, float]]:
+    rows = [("walk every key, decode every value", "hivetool", median_of(runs, walk_once))]
+    rows.append(("walk every key, decode every value", "libregf (pyregf)",
+                 median_of(runs, lambda: peer_seconds(PY, peers.LIBREGF_WALK, str(SYSTEM)))))
+    rows.append(("walk every key, decode every value", "python-registry",
+                 median_of(max(1, runs // 2), lambda: peer_seconds(PY, peers.PYREGISTRY_WALK, str(SYSTEM)))))
+    if with_regipy:
+        rows.append(("walk every key, decode every value", "regipy", peer_seconds(PY, peers.REGIPY_WALK, str(SYSTEM))))
+    return rows
+
+
+JOBS: dict[str, Callable[[argparse.Namespace], list[tuple[str, str, float]]]] = {
+    "set": lambda a: job_set(a.runs),
+    "walk": lambda a: job_walk(a.runs, a.with_regipy),
+}
+
+
+def render(rows: list[tuple[str, str, float]]) -> str:
+    lines = ["| job | tool | seconds |", "|---|---|---|"]
+    lines += [f"| {job} | {tool} | {seconds:.3f} |" for job, tool, seconds in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", default=",".join(JOBS), help=f"comma-separated subset of {', '.join(JOBS)}")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--with-regipy", action="store_true", help="include regipy's walk (minutes)")
+    parser.add_argument("--write", action="store_true", help="rewrite bench/RESULTS.md")
+    args = parser.parse_args()
+    if not SYSTEM.is_file():
+        sys.exit(f"corpus hive not found: {SYSTEM} (set HIVETOOL_CORPUS)")
+    rows: list[tuple[str, str, float]] = []
+    for name in args.jobs.split(","):
+        rows += JOBS[name.strip()](args)
+    table = render(rows)
+    print(table)
+    if args.write:
+        header = (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()} "
+                  f"({PY}); hive: {SYSTEM.name} ({SYSTEM.stat().st_size:,} bytes); median of {args.runs} runs.")
+        (HERE / "RESULTS.md").write_text(f"# Benchmark results\n\n{header}\n\n{table}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
