@@ -10,11 +10,27 @@ from typing import Callable
 from .errors import HiveIOError, UsageError
 
 
-def read_file(path: str | os.PathLike) -> bytes:
-    """Read a whole file through a read-only descriptor; OS errors become exit-code-6 errors."""
+def read_file(path: str | os.PathLike) -> bytearray:
+    """Read a whole file through a read-only descriptor into a bytearray (one copy, ready to
+    edit in memory); OS errors become exit-code-6 errors."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        with open(path, "rb", buffering=0) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            buf = bytearray(size)
+            view = memoryview(buf)
+            got = 0
+            while got < size:
+                n = handle.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+            del view
+            if got < size:
+                del buf[got:]
+            rest = handle.read()
+            if rest:
+                buf += rest
+            return buf
     except FileNotFoundError:
         raise HiveIOError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -32,10 +48,11 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 def atomic_write(
     path: str | os.PathLike,
-    data: bytes,
+    data: bytes | bytearray | memoryview | list,
     verify: Callable[[str], None] | None = None,
 ) -> None:
-    """Write ``data`` to a temp file in the target folder, fsync it, optionally let ``verify``
+    """Write ``data`` (bytes, or a list of byte chunks written in order, which spares
+    copying a large buffer) to a temp file in the target folder, fsync it, optionally let ``verify``
     inspect it (raising refuses the write), then rename it over ``path``.
 
     A replaced file keeps its permission bits; a new file gets the usual umask-based ones.
@@ -61,7 +78,8 @@ def atomic_write(
     try:
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                for chunk in data if isinstance(data, list) else [data]:
+                    handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temp, mode)

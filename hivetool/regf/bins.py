@@ -42,24 +42,23 @@ def walk_bins(buf: bytes | bytearray, hbins_size: int) -> tuple[list[Bin], array
     Returns the bins and a page map (4 KiB page -> bin index) for constant-time lookup.
     """
     bins: list[Bin] = []
-    page_bin = array("i", bytes(4 * (hbins_size // PAGE)))
+    pages: list[int] = []
+    unpack = HBIN.struct.unpack_from
     at = 0
     while at < hbins_size:
-        rec = HBIN.unpack(buf, HBIN_BASE + at)
+        signature, offset, size = unpack(buf, HBIN_BASE + at)[:3]
         problem = None
-        size = rec.size
         if size < PAGE or size % PAGE or at + size > hbins_size:
             problem = f"bin size 0x{size:x} is not a multiple of 4096 inside the hive-bins area"
             size = hbins_size - at
-        elif rec.signature != HBIN_SIGNATURE:
-            problem = f"bin signature is {rec.signature!r}, expected b'hbin'"
-        elif rec.offset != at:
-            problem = f"bin offset field is 0x{rec.offset:x}, but the bin is at 0x{at:x}"
-        index = len(bins)
+        elif signature != HBIN_SIGNATURE:
+            problem = f"bin signature is {signature!r}, expected b'hbin'"
+        elif offset != at:
+            problem = f"bin offset field is 0x{offset:x}, but the bin is at 0x{at:x}"
+        pages.extend([len(bins)] * (size // PAGE))
         bins.append(Bin(at, size, problem))
-        for page in range(at // PAGE, (at + size) // PAGE):
-            page_bin[page] = index
         at += size
+    page_bin = array("i", pages)
     return bins, page_bin
 
 

@@ -55,8 +55,7 @@ class Hive:
     @classmethod
     def open(cls, path: str | os.PathLike, clock: Clock | None = None) -> "Hive":
         """Load a hive file into memory. The file is opened read-only and closed at once."""
-        data = read_file(path)
-        return cls(bytearray(data), str(path), clock)
+        return cls(read_file(path), str(path), clock)
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str | None = None, clock: Clock | None = None) -> "Hive":
@@ -203,21 +202,26 @@ class Hive:
 
     modified_by_replay = False
 
-    def to_bytes(self) -> bytes:
-        """The hive as it would be saved now: a clean header with fresh sequence numbers."""
+    def _saved_chunks(self) -> list:
+        """The file as it would be saved now, as chunks: a stamped copy of the base block and
+        first bin header (clean, fresh sequence numbers), then the rest of the buffer as is."""
         self.require_clean("save it")
-        buf = bytearray(self.buf)
+        head = bytearray(self.buf[: HBIN_BASE + HBIN.size])
         sequence = max(self.header.seq1, self.header.seq2, self.sequence_floor) + 1
         if sequence > 0xFFFFFFFF:
             sequence = 1
-        timestamp = stamp_clean(buf, sequence & 0xFFFFFFFF, self.clock.now(), self.space.end)
+        timestamp = stamp_clean(head, sequence, self.clock.now(), self.space.end)
         # The first bin keeps a copy of the base block's last-written time (regf-format 2.1).
-        HBIN.write(buf, HBIN_BASE, "timestamp", timestamp)
-        return bytes(buf)
+        HBIN.write(head, HBIN_BASE, "timestamp", timestamp)
+        return [head, memoryview(self.buf)[len(head) :]]
+
+    def to_bytes(self) -> bytes:
+        """The hive as it would be saved now: a clean header with fresh sequence numbers."""
+        return b"".join(self._saved_chunks())
 
     def save(self, path: str | os.PathLike, verify=None) -> None:
         """Write atomically: a temp file beside ``path``, fsync, then rename over it."""
-        atomic_write(path, self.to_bytes(), verify=verify)
+        atomic_write(path, self._saved_chunks(), verify=verify)
 
     def root_name(self) -> str:
         return self.root.name
