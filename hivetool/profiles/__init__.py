@@ -1,0 +1,1 @@
+"""Static-port recipes: pin RPC services to fixed TCP ports in offline hives."""
