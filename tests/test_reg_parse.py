@@ -142,10 +142,12 @@ def test_utf8_with_bom_is_accepted_with_a_warning() -> None:
 
 
 def test_utf8_without_bom_is_accepted_with_a_warning() -> None:
-    result = check(("REGEDIT4\n[" + K + "]\n\"A\"=\"\u00e9\u20ac\"\n").encode("utf-8"),
-                   {"A": (1, sz("\u00e9\u20ac"))})
+    data = ("REGEDIT4\n[" + K + "]\n\"A\"=\"\u00e9\u20ac\"\n").encode("utf-8")
+    result = check(data, {"A": (1, sz("\u00e9\u20ac"))})
     assert result.encoding == "utf-8"
     assert warnings(result) == [(1, 1, "R-ENCODING-UTF8")]
+    as_ansi = check(data, {"A": (1, sz("\u00c3\u00a9\u00e2\u201a\u00ac"))}, utf8_without_bom=False)
+    assert (as_ansi.encoding, as_ansi.warnings) == ("cp1252", [])
 
 
 def test_invalid_utf8_after_a_utf8_bom_is_an_error_at_its_position() -> None:
@@ -614,9 +616,14 @@ def test_names_and_strings_written_by_the_emitter_read_back(name: str, data: str
     patch.create_key(K)
     patch.set_value(K, name, 1, sz(data))
     written = emit.emit_patch(patch, emit.DIALECT_4 if regedit4 else emit.DIALECT_5).finish()
-    back = parse_reg_strict(written)
+    back = parse_reg_strict(written, utf8_without_bom=False)
     assert [(op.kind, op.key, op.name, op.type, op.data) for op in back] == \
         [(op.kind, op.key, op.name, op.type, op.data) for op in patch]
+    # Read with UTF-8 detection, cp1252 bytes that happen to be valid UTF-8 are read as UTF-8,
+    # but never silently.
+    detected = parse_reg(written)
+    if not all(a.same_effect(b) for a, b in zip(detected.patch, patch)):
+        assert [d.code for d in detected.warnings] == ["R-ENCODING-UTF8"]
 
 
 _LINE_PIECES = st.sampled_from(['"', "@", "=", "[", "]", "-", "\\", ",", ";", "#", " ", "\t", "hex:", "hex(",

@@ -49,7 +49,11 @@ def check_codepage(ansi_codepage: str) -> str:
         raise UsageError(f"unknown ANSI code page {ansi_codepage!r} (use a Python codec name such as cp1252)") from None
 
 
-def decode_reg_bytes(data: bytes, path: str, ansi_codepage: str, report: Reporter) -> DecodedFile:
+def decode_reg_bytes(data: bytes, path: str, ansi_codepage: str, report: Reporter,
+                     utf8_without_bom: bool = True) -> DecodedFile:
+    """The text of a .reg file. Without a BOM, a file that is valid UTF-8 and not plain ASCII
+    is read as UTF-8 (with a warning) unless ``utf8_without_bom`` is false; the ANSI code page
+    reads everything else."""
     check_codepage(ansi_codepage)
     if len(data) < 2:
         raise RegFileError("the file is shorter than 2 bytes, so it has no header [R-HEADER]", path, 1, 1)
@@ -70,14 +74,14 @@ def decode_reg_bytes(data: bytes, path: str, ansi_codepage: str, report: Reporte
         report.warning(1, 1, "R-ENCODING-UTF8", "UTF-8 file (with BOM): Windows documents only UTF-16LE "
                        "and ANSI .reg files; regedit writes UTF-16LE")
         return DecodedFile(text, "utf-8", False, "utf-8", "replace")
-    if not data.isascii():
+    if utf8_without_bom and not data.isascii():
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
-            report.warning(1, 1, "R-ENCODING-UTF8", "the file is valid UTF-8 without a BOM, read as UTF-8; "
-                           f"older Windows reads it in the ANSI code page ({ansi_codepage}) instead")
+            report.warning(1, 1, "R-ENCODING-UTF8", "the file is valid UTF-8 without a BOM, so it is read as "
+                           f"UTF-8; older Windows reads it in the ANSI code page ({ansi_codepage}) instead")
             return DecodedFile(text, "utf-8", False, "utf-8", "replace")
     text = data.decode(ansi_codepage, WINDOWS_ANSI_ERRORS)
     return DecodedFile(text, ansi_codepage, False, ansi_codepage, WINDOWS_ANSI_ERRORS)

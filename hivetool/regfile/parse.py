@@ -48,16 +48,18 @@ class ParseResult:
 
 
 def parse_reg(data: bytes, path: str = "<input>", ansi_codepage: str = "cp1252", *,
-              accept_upper_keywords: bool = False) -> ParseResult:
+              accept_upper_keywords: bool = False, utf8_without_bom: bool = True) -> ParseResult:
     """Parse a .reg file the way ``reg import`` does.
 
-    ``ansi_codepage`` decodes files without a UTF-16 BOM (and the hex bytes of string types in
-    them). ``accept_upper_keywords`` reads ``DWORD:``/``HEX:`` like their lower-case forms, with
-    a warning, where Windows rejects the value (reg-format.md 5.6).
+    ``ansi_codepage`` decodes files without a BOM (and the hex bytes of string types in them).
+    A file without a BOM that is valid UTF-8 (and not plain ASCII) is read as UTF-8, with a
+    warning, unless ``utf8_without_bom`` is false. ``accept_upper_keywords`` reads
+    ``DWORD:``/``HEX:`` like their lower-case forms, with a warning, where Windows rejects the
+    value (reg-format.md 5.6).
     Raises RegFileError when the header is wrong, UsageError for an unknown code page.
     """
     report = Reporter(path)
-    decoded = decode_reg_bytes(data, path, ansi_codepage, report)
+    decoded = decode_reg_bytes(data, path, ansi_codepage, report, utf8_without_bom)
     split = split_lines(decoded.text, report)
     lines = split.lines
     if decoded.dropped_odd_byte:
@@ -73,10 +75,11 @@ def parse_reg(data: bytes, path: str = "<input>", ansi_codepage: str = "cp1252",
 
 
 def parse_reg_strict(data: bytes, path: str = "<input>", ansi_codepage: str = "cp1252", *,
-                     accept_upper_keywords: bool = False) -> Patch:
+                     accept_upper_keywords: bool = False, utf8_without_bom: bool = True) -> Patch:
     """The patch of a file in which Windows would skip or reject nothing; otherwise
-    RegFileError naming the first error and counting the others."""
-    result = parse_reg(data, path, ansi_codepage, accept_upper_keywords=accept_upper_keywords)
+    RegFileError naming the first error and counting the others. Options as parse_reg."""
+    result = parse_reg(data, path, ansi_codepage, accept_upper_keywords=accept_upper_keywords,
+                       utf8_without_bom=utf8_without_bom)
     errors = result.errors
     if errors:
         first = errors[0]
