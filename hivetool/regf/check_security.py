@@ -1,4 +1,4 @@
-"""Checker, part 3: security cells (regf-format section 7).
+"""Checker, part 4: security cells (regf-format section 7).
 
 Windows resolves the root key's ``sk`` at load time and walks the ring from there,
 validating every descriptor; a broken ring or a malformed descriptor fails the load
