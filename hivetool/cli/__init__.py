@@ -29,7 +29,10 @@ _register_hive_commands(cli)
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="hivetool", standalone_mode=False)
+        # Without standalone mode click returns the code of a ``click.exceptions.Exit``
+        # raised inside a command (``check`` exits 1 that way) instead of raising it.
+        code = cli.main(args=argv, prog_name="hivetool", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as err:
