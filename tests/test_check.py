@@ -681,11 +681,6 @@ def test_broken_corpus_hive(relative, corpus_root):
     assert result.output.splitlines()[-1] == report.summary()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hivetool.cli.main drops the exit code click returns for click.exceptions.Exit in "
-    "non-standalone mode, so the process exits 0",
-)
 def test_cli_subprocess_on_a_damaged_hive(tmp_path):
     buf = image()
     c_ri_cycle(buf)
