@@ -573,6 +573,9 @@ EXAMPLES = {  # one input per documented code (body lines of v4, unless bytes)
 
 @pytest.mark.parametrize("code", sorted(CODES))
 def test_every_documented_code_occurs(code: str) -> None:
+    if code == "R-HEADER":  # the one problem that refuses the whole file
+        assert "[R-HEADER]" in header_error(ansi("REGEDIT 5.00\n".lower())).detail
+        return
     example = EXAMPLES[code]
     result = parsed(example if isinstance(example, bytes) else v4(*example))
     assert code in [d.code for d in result.diagnostics]

@@ -13,6 +13,7 @@ WARNING = "warning"
 
 # Every code the parser emits, with what it means (reg-format.md section in brackets).
 CODES: dict[str, str] = {
+    "R-HEADER": "line 1 is not a header Windows accepts: the whole file is refused (RegFileError) [2]",
     "R-ENCODING-UTF8": "the file is UTF-8; Windows documents only UTF-16LE and ANSI files [1]",
     "R-ENCODING-INVALID": "bytes that are not valid in the file's encoding [1]",
     "R-ODD-LENGTH": "a UTF-16 file with an odd number of bytes; the last byte is dropped [1]",

@@ -70,7 +70,7 @@ def decode_reg_bytes(data: bytes, path: str, ansi_codepage: str, report: Reporte
         raise RegFileError("the file looks like UTF-16LE without its byte-order mark FF FE; Windows "
                            "reads it as ANSI text and rejects the header [R-HEADER]", path, 1, 2)
     if data.startswith(BOM_UTF8):
-        text = _decode_utf8(data[3:], path, report, offset=3)
+        text = _decode_utf8(data[3:], report, offset=3)
         report.warning(1, 1, "R-ENCODING-UTF8", "UTF-8 file (with BOM): Windows documents only UTF-16LE "
                        "and ANSI .reg files; regedit writes UTF-16LE")
         return DecodedFile(text, "utf-8", False, "utf-8", "replace")
@@ -87,7 +87,7 @@ def decode_reg_bytes(data: bytes, path: str, ansi_codepage: str, report: Reporte
     return DecodedFile(text, ansi_codepage, False, ansi_codepage, WINDOWS_ANSI_ERRORS)
 
 
-def _decode_utf8(body: bytes, path: str, report: Reporter, offset: int) -> str:
+def _decode_utf8(body: bytes, report: Reporter, offset: int) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
