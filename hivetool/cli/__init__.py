@@ -12,6 +12,7 @@ import click
 
 from ..errors import EXIT_MALFORMED, EXIT_USAGE, HivetoolError
 from .hive_cmds import register as _register_hive_commands
+from .log_cmds import register as _register_log_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -25,6 +26,7 @@ def cli() -> None:
 
 
 _register_hive_commands(cli)
+_register_log_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

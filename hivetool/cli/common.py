@@ -50,8 +50,41 @@ def write_target(hive_path: str, output: str | None, in_place: bool, timestamp: 
     return WriteTarget(path, Clock.resolve(timestamp), verify)
 
 
-def open_hive(path: str, clock: Clock | None = None) -> Hive:
-    return Hive.open(path, clock)
+def replay_option(func: Callable) -> Callable:
+    """--replay-logs [--log FILE ...]: read a dirty hive through its transaction logs."""
+    func = click.option(
+        "--log",
+        "log_paths",
+        multiple=True,
+        metavar="FILE",
+        help="Replay this transaction log (repeat for several) instead of the logs found beside "
+        "HIVE; implies --replay-logs.",
+    )(func)
+    func = click.option(
+        "--replay-logs",
+        is_flag=True,
+        help="If HIVE is dirty, replay its transaction logs (HIVE.LOG1/.LOG2 beside it) in memory "
+        "first, as Windows does when it loads a hive. Nothing is written unless the command writes; "
+        "with --in-place the stale logs are emptied once the clean hive is safely in place.",
+    )(func)
+    return func
+
+
+def open_hive(
+    path: str, clock: Clock | None = None, replay_logs: bool = False, logs: tuple[str, ...] | list[str] | None = None
+) -> Hive:
+    """Open a hive; with ``replay_logs`` (or explicit ``logs``) a dirty one is replayed first,
+    and what the replay skipped is said on stderr."""
+    if not (replay_logs or logs):
+        return Hive.open(path, clock)
+    from ..regf.replay import open_replayed
+
+    hive, report = open_replayed(path, clock, list(logs) if logs else None)
+    for problem in report.skipped:
+        warn(problem)
+    if report.applied_anything:
+        note(report.summary())
+    return hive
 
 
 def emit_json(document: Any) -> None:
@@ -66,8 +99,9 @@ def note(message: str) -> None:
     click.echo(message, err=True)
 
 
-def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> None:
-    """Save atomically; with --verify the independent readers must agree first."""
+def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> list:
+    """Save atomically; with --verify the independent readers must agree first.
+    Returns the stale transaction logs emptied (a replayed hive saved in place)."""
     verify = None
     if target.verify:
         from ..verify import verify_hive_file
@@ -75,7 +109,15 @@ def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> N
         def verify(temp_path: str) -> None:
             verify_hive_file(temp_path, expectations or [])
 
+    if hive.modified_by_replay:
+        from ..regf.replay import save_replayed
+
+        emptied = save_replayed(hive, target.path, verify=verify)
+        for log in emptied:
+            note(f"emptied the stale transaction log {log}")
+        return emptied
     hive.save(target.path, verify=verify)
+    return []
 
 
 def fail(error: HivetoolError) -> None:

@@ -13,29 +13,54 @@ from ..regf.types import data_from_cli, parse_type, type_name
 from ..timeutil import Clock
 from ..verify import Expect
 from . import render
-from .common import emit_json, json_option, note, open_hive, save, stdout_binary, warn, write_options, write_target
+from .common import (
+    emit_json, json_option, note, open_hive, replay_option, save, stdout_binary, warn, write_options, write_target,
+)
 
 
 def _warn_if_dirty(hive: Hive) -> None:
     if hive.dirty:
         warn(
             f"{hive.path} is dirty (sequence numbers {hive.header.seq1}/{hive.header.seq2}); the newest "
-            "changes may be in its transaction logs, so what is shown may be stale"
+            "changes may be in its transaction logs, so what is shown may be stale (--replay-logs reads "
+            "through them)"
         )
+
+
+def _logs_text(logs: list[dict]) -> str:
+    """One line per log: name, size, format, then its sequence range or its problem."""
+    lines = []
+    for log in logs:
+        line = f"{log['name']} ({log['size']} bytes, {log['format']}"
+        if "sequences" in log:
+            first, last = log["sequences"]
+            line += f", entries {first}..{last}" if first != last else f", entry {first}"
+        elif "dirty_pages" in log:
+            line += f", sequence {log['sequence']}, {log['dirty_pages']} dirty pages"
+        line += ")"
+        for key in ("problem", "damage"):
+            if key in log:
+                line += f": {log[key]}"
+        lines.append(line)
+    return ("\n" + " " * 18).join(lines) or "none"
 
 
 @click.command()
 @click.argument("hive_path", metavar="HIVE")
 @json_option
-def info(hive_path: str, as_json: bool) -> None:
-    """Version, sizes, root name, sequence numbers, dirty state, checksum, logs beside it."""
-    facts = hive_info(hive_path)
+@replay_option
+def info(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str, ...]) -> None:
+    """Version, sizes, root name, sequence numbers, dirty state, checksum, logs beside it
+    (format, sequence numbers) and what a replay would apply."""
+    facts = hive_info(hive_path, replay_logs or bool(log_paths), list(log_paths) or None)
     if as_json:
         emit_json(facts)
         return
     for label, value in facts.items():
         if label == "logs":
-            shown = ", ".join(f"{log['name']} ({log['size']} bytes)" for log in value) or "none"
+            shown = _logs_text(value)
+        elif isinstance(value, list):
+            shown = ("\n" + " " * 18).join(value) or "none"
         elif isinstance(value, bool):
             shown = "yes" if value else "no"
         else:
@@ -48,9 +73,10 @@ def info(hive_path: str, as_json: bool) -> None:
 @click.argument("key_path", metavar="[KEY]", default="", required=False)
 @click.option("-r", "--recursive", is_flag=True, help="Also every key below KEY.")
 @json_option
-def ls_(hive_path: str, key_path: str, recursive: bool, as_json: bool) -> None:
+@replay_option
+def ls_(hive_path: str, key_path: str, recursive: bool, as_json: bool, replay_logs: bool, log_paths) -> None:
     """Subkeys and values of KEY (default: the root), with last-write times."""
-    hive = open_hive(hive_path)
+    hive = open_hive(hive_path, None, replay_logs, log_paths)
     _warn_if_dirty(hive)
     start = hive.key(key_path)
     keys = start.walk() if recursive else iter([start])
@@ -69,9 +95,10 @@ def ls_(hive_path: str, key_path: str, recursive: bool, as_json: bool) -> None:
 @click.argument("value_name", metavar="VALUE")
 @json_option
 @click.option("--raw", is_flag=True, help="Write the value's raw bytes to stdout.")
-def get(hive_path: str, key_path: str, value_name: str, as_json: bool, raw: bool) -> None:
+@replay_option
+def get(hive_path: str, key_path: str, value_name: str, as_json: bool, raw: bool, replay_logs: bool, log_paths) -> None:
     """One value of KEY; VALUE '@' is the key's default value."""
-    hive = open_hive(hive_path)
+    hive = open_hive(hive_path, None, replay_logs, log_paths)
     _warn_if_dirty(hive)
     value = hive.key(key_path).value("" if value_name == "@" else value_name)
     if raw:
@@ -93,8 +120,9 @@ def get(hive_path: str, key_path: str, value_name: str, as_json: bool, raw: bool
 @click.option("--data-file", type=click.Path(dir_okay=False), metavar="F", help="Read the raw data bytes from F.")
 @click.option("--create-keys", is_flag=True, help="Create KEY and missing parents.")
 @write_options
+@replay_option
 def set_(hive_path, key_path, value_name, type_text, data_items, data_file, create_keys,
-         output, in_place, timestamp, verify) -> None:
+         output, in_place, timestamp, verify, replay_logs, log_paths) -> None:
     """Set VALUE of KEY ('@' = default value). An existing value whose name matches
     case-insensitively is updated and keeps its stored spelling."""
     value_type = parse_type(type_text)
@@ -107,7 +135,7 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
     else:
         raise UsageError("give the data with --data D or --data-file F")
     target = write_target(hive_path, output, in_place, timestamp, verify)
-    hive = open_hive(hive_path, target.clock)
+    hive = open_hive(hive_path, target.clock, replay_logs, log_paths)
     name = "" if value_name == "@" else value_name
     if create_keys:
         key, created = hive.create_key_reporting(key_path)
@@ -125,10 +153,11 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
 @click.argument("hive_path", metavar="HIVE")
 @click.argument("key_path", metavar="KEY")
 @write_options
-def mkkey(hive_path, key_path, output, in_place, timestamp, verify) -> None:
+@replay_option
+def mkkey(hive_path, key_path, output, in_place, timestamp, verify, replay_logs, log_paths) -> None:
     """Create KEY and any missing parents (nothing to do if it exists)."""
     target = write_target(hive_path, output, in_place, timestamp, verify)
-    hive = open_hive(hive_path, target.clock)
+    hive = open_hive(hive_path, target.clock, replay_logs, log_paths)
     key, created = hive.create_key_reporting(key_path)
     if not created:
         note(f"key {key.path or chr(92)} already exists")
@@ -143,10 +172,11 @@ def mkkey(hive_path, key_path, output, in_place, timestamp, verify) -> None:
 @click.argument("value_name", metavar="[VALUE]", required=False)
 @click.option("-r", "--recursive", is_flag=True, help="Delete the key with all its subkeys.")
 @write_options
-def rm(hive_path, key_path, value_name, recursive, output, in_place, timestamp, verify) -> None:
+@replay_option
+def rm(hive_path, key_path, value_name, recursive, output, in_place, timestamp, verify, replay_logs, log_paths) -> None:
     """Delete VALUE of KEY ('@' = default value) or, without VALUE, KEY itself."""
     target = write_target(hive_path, output, in_place, timestamp, verify)
-    hive = open_hive(hive_path, target.clock)
+    hive = open_hive(hive_path, target.clock, replay_logs, log_paths)
     key = hive.key(key_path)
     if value_name is not None:
         name = "" if value_name == "@" else value_name
@@ -175,11 +205,15 @@ def new(output: str, hive_version: str, root_name: str, timestamp: str | None) -
 @click.command()
 @click.argument("hive_path", metavar="HIVE")
 @json_option
-def check(hive_path: str, as_json: bool) -> None:
+@replay_option
+def check(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str, ...]) -> None:
     """Structural check (like fsck). Exit 1 when it finds errors or warnings."""
-    from ..regf.check import check_file
+    from ..regf.check import check_file, check_hive
 
-    report = check_file(hive_path)
+    if replay_logs or log_paths:
+        report = check_hive(open_hive(hive_path, None, replay_logs, log_paths))
+    else:
+        report = check_file(hive_path)
     if as_json:
         emit_json(report.to_json())
     else:

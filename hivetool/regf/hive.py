@@ -62,6 +62,20 @@ class Hive:
         return cls(bytearray(data), name, clock)
 
     @classmethod
+    def from_replay(
+        cls, image: bytearray, path: str | None, clock: Clock | None, sequence_floor: int
+    ) -> "Hive":
+        """Open a primary image recovered from transaction logs (see :mod:`replay`).
+
+        ``sequence_floor`` is the largest sequence number seen in the logs: a save writes
+        numbers above it, so no stale log entry can ever chain onto the saved hive.
+        """
+        hive = cls(image, path, clock)
+        hive.modified_by_replay = True
+        hive.sequence_floor = sequence_floor
+        return hive
+
+    @classmethod
     def new(cls, minor: int = 5, root_name: str = "ROOT", clock: Clock | None = None) -> "Hive":
         from .create import empty_hive_bytes
 
@@ -197,7 +211,8 @@ class Hive:
             raise DirtyHiveError(
                 f"{self.path or 'hive'} is dirty (sequence numbers {self.header.seq1}/{self.header.seq2}"
                 f"{'' if self.header.checksum_ok else ', bad checksum'}): its newest changes are in the "
-                f"transaction logs (.LOG1/.LOG2), which must be replayed first; refusing to {action}"
+                f"transaction logs (.LOG1/.LOG2), which must be replayed first (--replay-logs, or "
+                f"`hivetool replay`); refusing to {action}"
             )
 
     modified_by_replay = False

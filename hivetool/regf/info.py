@@ -1,7 +1,9 @@
-"""Facts about a hive file for ``info``: what its header claims and what lies beside it."""
+"""Facts about a hive file for ``info``: what its header claims, the transaction logs
+beside it, and what a replay of them would apply."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from ..errors import HiveFormatError
@@ -9,12 +11,22 @@ from ..fileio import read_file
 from ..timeutil import filetime_to_iso
 from .hive import Hive
 from .logfiles import find_logs
+from .logs import read_logs
+from .replay import Replayed, replay, require_replayed
 
 FLAG_NAMES = {0x1: "pending transactions (KTM)", 0x2: "defragmented / layered keys supported"}
 
 
-def hive_info(path: str) -> dict[str, Any]:
-    hive = Hive.from_bytes(read_file(path), path)
+def hive_info(path: str, replay_logs: bool = False, log_paths: list[str] | None = None) -> dict[str, Any]:
+    """The facts; with ``replay_logs`` those of the hive after replaying its logs."""
+    data = read_file(path)
+    found = [Path(p) for p in log_paths] if log_paths else find_logs(path)
+    image, report = replay(data, read_logs(found), path)
+    if replay_logs and report.dirty:
+        require_replayed(Replayed(path, image, report, found))
+        hive = Hive.from_replay(image, path, None, report.sequence_floor)
+    else:
+        hive = Hive.from_bytes(data, path)
     h = hive.header
     try:
         root_name = hive.root.name
@@ -36,5 +48,7 @@ def hive_info(path: str) -> dict[str, Any]:
         "bins": len(hive.space.bins),
         "flags": f"0x{h.flags:x}" + (f" ({flags})" if flags else ""),
         "embedded_name": h.file_name,
-        "logs": [{"name": log.name, "size": log.stat().st_size} for log in find_logs(path)],
+        "logs": report.logs,
+        "replay": report.summary(planned=not replay_logs),
+        "replay_problems": report.skipped,
     }
