@@ -1,0 +1,256 @@
+"""Applying a Patch to a hive: what ``reg import`` does, but all or nothing.
+
+Every operation is mapped and checked before the first change (:func:`plan_patch`): its key
+must lie below the hive's root (else :class:`~hivetool.errors.RefusedUnsafe` lists the
+foreign keys, unless they are to be skipped), names must be storable, and
+CurrentControlSet must resolve. Only then does :func:`apply_plan` change the hive, in
+patch order, through the Hive API. If anything still fails there, the in-memory hive is
+half changed and must be discarded: callers save only after a successful apply, so the
+file on disk is never touched.
+
+Windows semantics kept (reg-format 4.8, 4.9, 5.8): creating a key creates its parents;
+deleting a missing key or value is silent; deleting a key deletes its subtree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import KeyNotFound, RefusedUnsafe, RegFileError, UsageError, ValueNotFound
+from ..paths import ControlSetChoice, ForeignPath, PathMapper
+from ..regf import edit
+from ..regf.hive import Hive
+from ..regf.model import Key
+from ..regf.names import check_key_name, check_value_name, upcase
+from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE, Op, Patch
+
+MAX_LISTED = 20  # foreign keys named in a refusal before "and N more"
+
+
+@dataclass(frozen=True)
+class PlannedOp:
+    op: Op
+    targets: tuple[str, ...]  # hive-relative key paths ('' = the root key)
+
+    def describe(self) -> str:
+        shown = ", ".join(target or "(root)" for target in self.targets)
+        return f"{self.op.describe()}  -> {shown}"
+
+
+@dataclass
+class Plan:
+    ops: list[PlannedOp]
+    foreign: list[Op]
+    mapper: PathMapper
+
+    @property
+    def control_sets(self) -> ControlSetChoice | None:
+        return self.mapper.control_set_choice
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.mapper.warnings
+
+
+@dataclass
+class ApplyCounts:
+    keys_created: int = 0
+    keys_deleted: int = 0
+    values_set: int = 0
+    values_deleted: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.keys_created} key(s) created, {self.keys_deleted} deleted; "
+                f"{self.values_set} value(s) set, {self.values_deleted} deleted")
+
+
+def _bad_input(op: Op, message: str) -> Exception:
+    if op.origin is not None and op.origin.line:
+        return RegFileError(message, op.origin.path, op.origin.line, 1)
+    return UsageError(message)
+
+
+def _check_op(op: Op, targets: list[str]) -> None:
+    for target in targets:
+        for part in target.split("\\") if target else ():
+            problem = check_key_name(part)
+            if problem:
+                raise _bad_input(op, f"{op.key}: {problem}")
+    if op.kind in (SET_VALUE, DELETE_VALUE):
+        problem = check_value_name(op.name or "")
+        if problem:
+            raise _bad_input(op, f"{op.key}: {problem}")
+    if op.kind == SET_VALUE and not 0 <= (op.type or 0) <= 0xFFFFFFFF:
+        raise _bad_input(op, f"{op.key}: value type {op.type} does not fit 32 bits")
+
+
+def plan_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int = "auto",
+               skip_foreign: bool = False) -> Plan:
+    """Map and check every operation; nothing in the hive changes."""
+    mapper = PathMapper(hive, root, control_set_mode)
+    planned: list[PlannedOp] = []
+    foreign: list[Op] = []
+    for op in patch:
+        try:
+            targets = mapper.map(op.key)
+        except ForeignPath:
+            foreign.append(op)
+            continue
+        _check_op(op, targets)
+        planned.append(PlannedOp(op, tuple(targets)))
+    if foreign and not skip_foreign:
+        keys = list(dict.fromkeys(op.key for op in foreign))
+        listed = "; ".join(keys[:MAX_LISTED]) + (f"; and {len(keys) - MAX_LISTED} more" if len(keys) > MAX_LISTED else "")
+        raise RefusedUnsafe(
+            f"{len(keys)} key(s) lie outside {mapper.root}, the part of the registry this hive holds: {listed}. "
+            "Nothing was written; --skip-foreign applies the rest and lists these"
+        )
+    return Plan(planned, foreign, mapper)
+
+
+class _KeyCache:
+    """Keys already looked up or created during one apply, by upcased hive path.
+
+    A .reg file names each key in full, and its keys come in tree order, so remembering the
+    keys seen turns a walk from the root per operation into one lookup. Deleting a key frees
+    cells, so the cache is dropped then.
+    """
+
+    def __init__(self, hive: Hive) -> None:
+        self.hive = hive
+        self.keys: dict[str, Key] = {}  # by upcased path
+        self.exact: dict[str, Key] = {}  # by path as written: the usual hit, with no upcasing
+
+    def clear(self) -> None:
+        self.keys.clear()
+        self.exact.clear()
+
+    def find(self, path: str) -> Key:
+        """The existing key at ``path``; raises KeyNotFound."""
+        return self._resolve(path, create=False)[0]
+
+    def create(self, path: str) -> tuple[Key, int]:
+        """The key at ``path``, created with missing parents; also how many keys were made."""
+        return self._resolve(path, create=True)
+
+    def _resolve(self, path: str, create: bool) -> tuple[Key, int]:
+        known = self.exact.get(path)
+        if known is not None:
+            return known, 0
+        upper = upcase(path)
+        known = self.keys.get(upper)
+        if known is not None:
+            self.exact[path] = known
+            return known, 0
+        parts = path.split("\\") if path else []
+        uppers = upper.split("\\") if path else []
+        depth = len(parts)
+        key = None
+        while depth > 0:
+            key = self.keys.get("\\".join(uppers[:depth]))
+            if key is not None:
+                break
+            depth -= 1
+        if key is None:
+            key = self.hive.root
+            self.keys[""] = key
+        made = 0
+        for index in range(depth, len(parts)):
+            cell = self.hive.find_child(key.cell, parts[index])
+            if cell is None:
+                if not create:
+                    raise KeyNotFound(f"key {path!r} not found")
+                cell = edit.add_subkey(self.hive, key.cell, parts[index])
+                made += 1
+            key = self.hive.key_at(cell, key.path)
+            self.keys["\\".join(uppers[: index + 1])] = key
+        self.exact[path] = key
+        return key, made
+
+
+def apply_plan(hive: Hive, plan: Plan) -> ApplyCounts:
+    """Change the hive as the plan says, in order. On an exception, discard the hive."""
+    counts = ApplyCounts()
+    cache = _KeyCache(hive)
+    for item in plan.ops:
+        op = item.op
+        for target in item.targets:
+            if op.kind == CREATE_KEY:
+                counts.keys_created += cache.create(target)[1]
+            elif op.kind == SET_VALUE:
+                key, made = cache.create(target)
+                counts.keys_created += made
+                hive.set_value(key, op.name or "", op.type or 0, op.data or b"")
+                counts.values_set += 1
+            elif op.kind == DELETE_VALUE:
+                try:
+                    hive.delete_value(cache.find(target), op.name or "")
+                    counts.values_deleted += 1
+                except (KeyNotFound, ValueNotFound):
+                    pass  # Windows deletes a missing value silently
+            elif op.kind == DELETE_KEY:
+                if target == "":
+                    counts.notes.append(f"{op.key} is the hive's root key, which cannot be deleted; skipped")
+                    continue
+                try:
+                    key = cache.find(target)
+                except KeyNotFound:
+                    continue  # Windows deletes a missing key silently (4.8)
+                counts.keys_deleted += hive.delete_key(key, recursive=True)
+                cache.clear()
+    return counts
+
+
+def apply_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int = "auto",
+                skip_foreign: bool = False) -> tuple[Plan, ApplyCounts]:
+    """Plan, then apply. Save the hive only when this returns."""
+    plan = plan_patch(hive, patch, root, control_set_mode, skip_foreign)
+    return plan, apply_plan(hive, plan)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One fact the hive must show after a plan was applied (for read-back checks)."""
+
+    key: str  # hive-relative
+    name: str | None = None  # None: the key itself
+    type: int | None = None
+    data: bytes | None = None
+    present: bool = True
+
+
+def final_effects(plan: Plan) -> list[Effect]:
+    """What the plan leaves behind, later operations overriding earlier ones: each key
+    created, each value set (type and bytes), each value or key deleted."""
+    keys: dict[str, Effect] = {}
+    values: dict[tuple[str, str], Effect] = {}
+
+    def below(upper: str, path: str) -> bool:
+        return path == upper or path.startswith(upper + "\\")
+
+    for item in plan.ops:
+        op = item.op
+        for target in item.targets:
+            upper = upcase(target)
+            if op.kind == DELETE_KEY:
+                if target == "":
+                    continue
+                for path in [path for path in keys if below(upper, path)]:
+                    del keys[path]
+                for pair in [pair for pair in values if below(upper, pair[0])]:
+                    del values[pair]
+                keys[upper] = Effect(target, present=False)
+                continue
+            if op.kind == DELETE_VALUE:
+                values[(upper, upcase(op.name or ""))] = Effect(target, op.name or "", present=False)
+                continue
+            # Creating a key (or setting a value in it) brings back a deleted ancestor.
+            parts = upper.split("\\") if upper else []
+            for depth in range(1, len(parts)):
+                ancestor = "\\".join(parts[:depth])
+                if ancestor in keys and not keys[ancestor].present:
+                    del keys[ancestor]
+            keys[upper] = Effect(target)
+            if op.kind == SET_VALUE:
+                values[(upper, upcase(op.name or ""))] = Effect(target, op.name or "", op.type, op.data)
+    return list(keys.values()) + list(values.values())
