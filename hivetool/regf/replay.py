@@ -320,19 +320,27 @@ def _replay_old(buf: bytearray, state: PrimaryState, logs: list[TransactionLog],
         if why:
             report.skipped.append(f"{log.name}: skipped: {why}")
             continue
-        written = _apply_dirty_pages(buf, log, pages, report)
+        written, stopped_at = _apply_dirty_pages(buf, log, pages, report)
         if written:
             report.format = FORMAT_OLD
             report.used_logs.append(log.name)
             report.old_format_pages = written
             raw = log.header.raw if state.header_problem else None
-            return _Outcome(max(log.sequence, state.seq1), log.header.hbins_size, log.header.flags, raw)
+            hbins_size = log.header.hbins_size
+            if stopped_at is not None:
+                # Bins from the stop on were not brought up to date: the hive ends where
+                # sound bins end, unless the primary's own bins reach further.
+                hbins_size = max(stopped_at, 0 if state.header_problem else min(state.hbins_size, hbins_size))
+            return _Outcome(max(log.sequence, state.seq1), hbins_size, log.header.flags, raw)
     return None
 
 
-def _apply_dirty_pages(buf: bytearray, log: TransactionLog, pages: list, report: ReplayReport) -> int:
+def _apply_dirty_pages(
+    buf: bytearray, log: TransactionLog, pages: list, report: ReplayReport
+) -> tuple[int, int | None]:
     """Write the dirty pages bin by bin; a bin whose header (as it will be) is not sound
-    ends the replay before it (9.2). Returns how many pages were written."""
+    ends the replay before it (9.2). Returns how many pages were written and, when it
+    stopped early, the hive-bins offset where it stopped."""
     hbins_size = log.header.hbins_size
     data = log.data
     if len(buf) < HBIN_BASE + hbins_size:
@@ -341,10 +349,12 @@ def _apply_dirty_pages(buf: bytearray, log: TransactionLog, pages: list, report:
     written = 0
     index = 0  # next page (pages are in bitmap order, so sorted by offset)
     at = 0
+    stopped_at = None
     while at < hbins_size and index < len(pages):
         first = by_offset.get(at)
         if first is not None and first.data_at + SECTOR > len(data):
             report.skipped.append(f"{log.name}: stopped: the log is cut short before the page for hive-bins offset 0x{at:x}")
+            stopped_at = at
             break
         header = HBIN.unpack(data, first.data_at) if first is not None else HBIN.unpack(buf, HBIN_BASE + at)
         size = header.size
@@ -354,6 +364,7 @@ def _apply_dirty_pages(buf: bytearray, log: TransactionLog, pages: list, report:
                 f"{log.name}: stopped at the hive bin at offset 0x{at:x}: its header {where} is not sound "
                 f"(signature {header.signature!r}, offset 0x{header.offset:x}, size 0x{size:x})"
             )
+            stopped_at = at
             break
         end = at + size
         bin_pages = []
@@ -362,13 +373,14 @@ def _apply_dirty_pages(buf: bytearray, log: TransactionLog, pages: list, report:
             index += 1
         if any(page.data_at + SECTOR > len(data) for page in bin_pages):
             report.skipped.append(f"{log.name}: stopped: the log is cut short inside the hive bin at offset 0x{at:x}")
+            stopped_at = at
             break
         for page in bin_pages:
             target = HBIN_BASE + page.offset
             buf[target : target + SECTOR] = data[page.data_at : page.data_at + SECTOR]
         written += len(bin_pages)
         at = end
-    return written
+    return written, stopped_at
 
 
 def _stamp_recovered(buf: bytearray, outcome: _Outcome) -> None:
