@@ -12,6 +12,7 @@ import click
 
 from ..errors import EXIT_MALFORMED, EXIT_USAGE, HivetoolError
 from .hive_cmds import register as _register_hive_commands
+from .ports_cmds import register as _register_ports_commands
 from .reg_cmds import register as _register_reg_commands
 from .log_cmds import register as _register_log_commands
 
@@ -27,6 +28,7 @@ def cli() -> None:
 
 
 _register_hive_commands(cli)
+_register_ports_commands(cli)
 _register_reg_commands(cli)
 _register_log_commands(cli)
 

@@ -1,0 +1,235 @@
+"""``hivetool ports``: pin RPC services to static TCP ports, check, emit .reg, firewall rules."""
+from __future__ import annotations
+
+import click
+
+from ..errors import EXIT_FINDINGS, UsageError, ValidationError
+from ..fileio import atomic_write
+from ..profiles import catalog
+from ..profiles.facts import OS_CHOICES
+from ..verify import Expect
+from .common import (emit_json, json_option, note, open_hive, save, stdout_binary, warn, write_options,
+                     write_target)
+from . import ports_render as render
+
+CONTROL_SET_HELP = "auto (Default's set, plus Current's when it differs), default, current, all, or a number."
+PROFILE_ERA_OS = {"exchange55": "nt4", "exchange2000": "2000", "exchange2003": "2003"}
+
+
+def _control_set_option(func):
+    return click.option("--control-set", "control_set", default="auto", show_default=True, metavar="MODE",
+                        help=CONTROL_SET_HELP)(func)
+
+
+def _os_option(func):
+    return click.option("--os", "os_choice", type=click.Choice(OS_CHOICES), default=None,
+                        help="The Windows generation (default: inferred from the hive).")(func)
+
+
+def _software_option(func):
+    return click.option("--software", "software_path", metavar="SOFTWARE_HIVE",
+                        help="The machine's SOFTWARE hive, to check ports against its RPC port pool.")(func)
+
+
+@click.group(name="ports")
+def ports() -> None:
+    """Static RPC port profiles: pin services such as the Exchange 5.5 Directory and Information
+    Store to fixed TCP ports in an offline hive, validated against Microsoft's guidance."""
+
+
+@ports.command(name="list")
+@json_option
+def list_(as_json: bool) -> None:
+    """The catalog: profiles, settings, where each value lives, and the sources."""
+    if as_json:
+        emit_json([{
+            "profile": p.name, "hive": p.hive, "title": p.title, "sources": p.sources,
+            "settings": [{"setting": s.name, "service": s.service, "key": s.key, "value": s.value,
+                          "type": render.type_name(s.type), "kind": s.kind, "creates_key": s.may_create_key,
+                          "source": s.source, "meaning": s.meaning} for s in p.settings],
+        } for p in catalog.PROFILES.values()])
+        return
+    for index, p in enumerate(catalog.PROFILES.values()):
+        if index:
+            click.echo("")
+        base = "CurrentControlSet\\" if p.hive == "SYSTEM" else ""
+        click.echo(f"{p.name}  ({p.hive}) {p.title}")
+        for s in p.settings:
+            click.echo(f"  {s.name:<9} {base}{s.key}\\{s.value}  {render.type_name(s.type)}  [{s.source}]")
+            click.echo(f"  {'':<9} {s.meaning}")
+        click.echo(f"  sources: {p.sources}")
+
+
+def _plan(hive_path, hive, profile_name, settings, control_set, os_choice, software_path, reserve, force):
+    from ..profiles.plan import make_plan, parse_requests
+
+    profile = catalog.profile(profile_name)
+    requests = parse_requests(profile, settings)
+    software = open_hive(software_path) if software_path else None
+    plan = make_plan(hive, hive_path, profile, requests, control_set_mode=control_set, os_choice=os_choice,
+                     software=software, reserve=reserve, force=force)
+    for message in plan.warnings:
+        warn(message)
+    return plan
+
+
+@ports.command(name="set")
+@click.argument("hive_path", metavar="HIVE")
+@click.argument("profile_name", metavar="PROFILE")
+@click.argument("settings", metavar="SETTING=VALUE...", nargs=-1, required=True)
+@write_options
+@_control_set_option
+@_os_option
+@_software_option
+@click.option("--reserve", is_flag=True, help="Also add the ports to Tcpip ReservedPorts (before Vista only).")
+@click.option("--force", is_flag=True, help="Write despite validation errors and type clashes (they become warnings).")
+@json_option
+def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify, control_set, os_choice,
+         software_path, reserve, force, as_json) -> None:
+    """Pin PROFILE's services to the given ports in HIVE (SYSTEM, or SOFTWARE for rpc-internet)."""
+    from ..profiles.plan import apply_plan
+
+    target = write_target(hive_path, output, in_place, timestamp, verify)
+    hive = open_hive(hive_path, target.clock)
+    plan = _plan(hive_path, hive, profile_name, settings, control_set, os_choice, software_path, reserve, force)
+    errors = plan.errors
+    if not errors:
+        apply_plan(hive, plan)
+        expect = [Expect(c.key, c.value_name, c.request.setting.type, c.request.raw) for c in plan.changes]
+        save(hive, target, expect)
+    if as_json:
+        emit_json(render.plan_json(plan, "set", hive_path, target.path, not errors, not errors, False))
+    else:
+        click.echo("\n".join(render.report_lines(plan, hive_path, False)))
+    if errors:
+        raise ValidationError(f"{len(errors)} validation error(s); nothing written (--force writes anyway)")
+    note(f"wrote {target.path}")
+
+
+@ports.command(name="check")
+@click.argument("hive_path", metavar="HIVE")
+@click.argument("profile_name", metavar="[PROFILE", required=False)
+@click.argument("settings", metavar="[SETTING=VALUE...]]", nargs=-1)
+@_control_set_option
+@_os_option
+@_software_option
+@json_option
+def check(hive_path, profile_name, settings, control_set, os_choice, software_path, as_json) -> None:
+    """Verify HIVE without changing it: exit 0 when it holds the expected ports and no
+    validation error applies, 1 otherwise. Without SETTING=VALUE, the ports already pinned are
+    checked (and, with PROFILE, each installed service must have one)."""
+    from ..profiles.plan import make_plan, parse_requests
+    from ..profiles.survey import stored_requests
+    from ..paths import select_control_sets
+
+    hive = open_hive(hive_path)
+    names = [profile_name] if profile_name else [
+        p.name for p in catalog.PROFILES.values() if p.name != "exchange2003"]
+    software = open_hive(software_path) if software_path else None
+    documents, ok, first = [], True, True
+    for name in names:
+        profile = catalog.profile(name)
+        if settings:
+            requests, missing = parse_requests(profile, settings), []
+        else:
+            from ..profiles.plan import hive_kind
+
+            kind, _ = hive_kind(hive, hive_path)
+            if not profile_name and kind is not None and kind != profile.hive:
+                continue
+            sets = select_control_sets(hive, control_set).sets if profile.hive == "SYSTEM" else ()
+            requests, missing = stored_requests(hive, profile, sets)
+            if not requests and not profile_name:
+                continue
+            if not requests:
+                ok = False
+                _emit_missing(profile.name, missing, as_json, documents)
+                continue
+        plan = make_plan(hive, hive_path, profile, requests, control_set_mode=control_set, os_choice=os_choice,
+                         software=software)
+        for message in plan.warnings:
+            warn(message)
+        good = all(c.matches for c in plan.changes) and not plan.errors and not (profile_name and missing)
+        ok = ok and good
+        if as_json:
+            document = render.plan_json(plan, "check", hive_path, None, False, good, True)
+            document["not_pinned"] = missing
+            documents.append(document)
+        else:
+            if not first:
+                click.echo("")
+            first = False
+            click.echo("\n".join(render.report_lines(plan, hive_path, True)))
+            if missing:
+                click.echo(f"not pinned: {', '.join(missing)}")
+    if as_json:
+        emit_json(documents if not profile_name else (documents[0] if documents else {}))
+    elif first and not documents:
+        click.echo("no static ports are pinned in this hive")
+    if not ok:
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def _emit_missing(name: str, missing: list[str], as_json: bool, documents: list) -> None:
+    if as_json:
+        documents.append({"command": "check", "profile": name, "ok": False, "changes": [], "not_pinned": missing})
+    else:
+        click.echo(f"{name}: nothing pinned (not pinned: {', '.join(missing) or 'no installed service'})")
+
+
+@ports.command(name="reg")
+@click.argument("profile_name", metavar="PROFILE")
+@click.argument("settings", metavar="SETTING=VALUE...", nargs=-1, required=True)
+@click.option("-o", "--output", metavar="FILE.reg", help="Write the .reg file here (default: stdout).")
+@click.option("--regedit4", is_flag=True, help="Write a REGEDIT4 (ANSI) file instead of version 5.00.")
+@_os_option
+@click.option("--force", is_flag=True, help="Write despite validation errors.")
+def reg(profile_name, settings, output, regedit4, os_choice, force) -> None:
+    """A .reg file that regedit or reg import accepts, for a running machine."""
+    from ..profiles.regfile import profile_reg
+
+    profile = catalog.profile(profile_name)
+    data, findings = profile_reg(profile, settings, os_choice or PROFILE_ERA_OS.get(profile.name, "vista+"),
+                                 regedit4, force)
+    for finding in findings:
+        click.echo(f"hivetool: {finding.line()}", err=True)
+    if any(f.level == "error" for f in findings):
+        raise ValidationError("validation errors; nothing written (--force writes anyway)")
+    if output:
+        atomic_write(output, data)
+        note(f"wrote {output}")
+    else:
+        stdout_binary(data)
+
+
+@ports.command(name="firewall")
+@click.argument("profile_name", metavar="[PROFILE", required=False)
+@click.argument("settings", metavar="SETTING=VALUE...]", nargs=-1)
+@click.option("--from", "from_hive", metavar="HIVE", help="Take the pinned ports from this hive instead.")
+@click.option("--rules", type=click.Choice(["nftables", "iptables", "netsh", "json"]), default="nftables",
+              show_default=True)
+def firewall(profile_name, settings, from_hive, rules) -> None:
+    """Firewall rules for TCP 135 plus the pinned ports."""
+    from ..profiles.firewall import openings, render as render_rules
+
+    if from_hive and (profile_name or settings):
+        raise UsageError("give either PROFILE SETTING=VALUE... or --from HIVE, not both")
+    if from_hive:
+        from ..profiles.facts import pinned_from_hive
+
+        title, pinned, ranges = pinned_from_hive(open_hive(from_hive), from_hive)
+    elif profile_name and settings:
+        from ..profiles.plan import parse_requests
+
+        profile = catalog.profile(profile_name)
+        requests = parse_requests(profile, settings)
+        pinned = [(f"{profile.name} {r.setting.name}", r.port) for r in requests if r.port is not None]
+        ranges = [(f"{profile.name} RPC pool", lo, hi) for r in requests for lo, hi in r.ranges]
+        title = f"static RPC ports of profile {profile.name}"
+    else:
+        raise UsageError("give PROFILE SETTING=VALUE... or --from HIVE")
+    click.echo(render_rules(rules, title, openings(pinned, ranges)), nl=False)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(ports)
