@@ -364,9 +364,10 @@ class PathMapper:
         logical = normalize_path(full_path)
         path = self._unalias(logical.path)
         parts = path.split("\\")
-        if not self._inside([upcase(part) for part in parts]):
+        depth = len(self._root_upper)
+        if [upcase(part) for part in parts[:depth]] != self._root_upper:
             raise ForeignPath(logical.path, self.root)
-        return "\\".join(parts[len(self._root_upper):])
+        return "\\".join(parts[depth:])
 
     def is_foreign(self, full_path: str) -> bool:
         try:

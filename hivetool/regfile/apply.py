@@ -70,12 +70,15 @@ def _bad_input(op: Op, message: str) -> Exception:
     return UsageError(message)
 
 
-def _check_op(op: Op, targets: list[str]) -> None:
+def _check_key(op: Op, targets: tuple[str, ...]) -> None:
     for target in targets:
         for part in target.split("\\") if target else ():
             problem = check_key_name(part)
             if problem:
                 raise _bad_input(op, f"{op.key}: {problem}")
+
+
+def _check_value(op: Op) -> None:
     if op.kind in (SET_VALUE, DELETE_VALUE):
         problem = check_value_name(op.name or "")
         if problem:
@@ -90,14 +93,22 @@ def plan_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int 
     mapper = PathMapper(hive, root, control_set_mode)
     planned: list[PlannedOp] = []
     foreign: list[Op] = []
+    mapped: dict[str, tuple[str, ...] | None] = {}  # a key's operations mostly come in a row
     for op in patch:
-        try:
-            targets = mapper.map(op.key)
-        except ForeignPath:
+        if op.key not in mapped:
+            try:
+                targets = tuple(mapper.map(op.key))
+            except ForeignPath:
+                targets = None
+            else:
+                _check_key(op, targets)
+            mapped[op.key] = targets
+        targets = mapped[op.key]
+        if targets is None:
             foreign.append(op)
             continue
-        _check_op(op, targets)
-        planned.append(PlannedOp(op, tuple(targets)))
+        _check_value(op)
+        planned.append(PlannedOp(op, targets))
     if foreign and not skip_foreign:
         keys = list(dict.fromkeys(op.key for op in foreign))
         listed = "; ".join(keys[:MAX_LISTED]) + (f"; and {len(keys) - MAX_LISTED} more" if len(keys) > MAX_LISTED else "")
@@ -112,18 +123,21 @@ class _KeyCache:
     """Keys already looked up or created during one apply, by upcased hive path.
 
     A .reg file names each key in full, and its keys come in tree order, so remembering the
-    keys seen turns a walk from the root per operation into one lookup. Deleting a key frees
-    cells, so the cache is dropped then.
+    keys seen turns a walk from the root per operation into one lookup. A key created here
+    gets all its subkeys through here too, so a miss below it needs no search of the hive.
+    Deleting a key frees cells, so everything is forgotten then.
     """
 
     def __init__(self, hive: Hive) -> None:
         self.hive = hive
         self.keys: dict[str, Key] = {}  # by upcased path
         self.exact: dict[str, Key] = {}  # by path as written: the usual hit, with no upcasing
+        self.created: set[int] = set()  # cells of the keys created here
 
     def clear(self) -> None:
         self.keys.clear()
         self.exact.clear()
+        self.created.clear()
 
     def find(self, path: str) -> Key:
         """The existing key at ``path``; raises KeyNotFound."""
@@ -156,13 +170,17 @@ class _KeyCache:
             self.keys[""] = key
         made = 0
         for index in range(depth, len(parts)):
-            cell = self.hive.find_child(key.cell, parts[index])
-            if cell is None:
-                if not create:
-                    raise KeyNotFound(f"key {path!r} not found")
-                cell = edit.add_subkey(self.hive, key.cell, parts[index])
+            name = parts[index]
+            cell = None if key.cell in self.created else self.hive.find_child(key.cell, name)
+            if cell is not None:
+                key = self.hive.key_at(cell, key.path)
+            elif not create:
+                raise KeyNotFound(f"key {path!r} not found")
+            else:
+                cell = edit.add_subkey(self.hive, key.cell, name)
+                self.created.add(cell)
                 made += 1
-            key = self.hive.key_at(cell, key.path)
+                key = Key(self.hive, cell, name, f"{key.path}\\{name}" if key.path else name)
             self.keys["\\".join(uppers[: index + 1])] = key
         self.exact[path] = key
         return key, made
