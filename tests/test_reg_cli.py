@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus import corpus_path, require_corpus, role_params
 from hivetool import Hive
 from hivetool.cli import main
 from hivetool.regfile.export import export_hive
@@ -317,3 +318,23 @@ def test_encoding_names_the_code_page_of_files_without_a_bom(capsysbinary, tmp_p
         assert code == 0, err
         assert Hive.open(tmp_path / "out").key("K").value("v").data == expected
         assert ("UTF-8" in err) == (not options)
+
+
+@pytest.mark.parametrize("relative", role_params(".reg"))
+def test_reg_check_reports_on_every_real_file_without_crashing(capsysbinary, relative):
+    path = corpus_path(relative) if relative else None
+    if path is None:
+        require_corpus()
+        pytest.skip("no .reg files in the corpus")
+    code, out, err = invoke(capsysbinary, "reg", "check", path)
+    assert code in (0, 1)
+    assert out.decode().splitlines()[-1].startswith(f"{path}: ")
+    assert (code == 1) == (err != "") and "unexpected" not in err
+
+
+def test_import_takes_several_files_in_order(capsysbinary, system, tmp_path):
+    first = reg_file(tmp_path / "1.reg", f"[{SYSTEM}\\Setup]\n\"v\"=dword:00000001\n\"w\"=dword:00000001\n")
+    second = reg_file(tmp_path / "2.reg", f"[{SYSTEM}\\Setup]\n\"v\"=dword:00000002\n\"w\"=-\n")
+    code, _, err = invoke(capsysbinary, "import", system, first, second, "-o", tmp_path / "out")
+    assert code == 0, err
+    assert {v.name: v.raw for v in Hive.open(tmp_path / "out").key("Setup").values()} == {"v": dword(2)}
