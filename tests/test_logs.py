@@ -164,6 +164,14 @@ def test_a_truncated_log_keeps_the_entries_before_the_cut() -> None:
     assert "truncated" in log.chain.damage
 
 
+def test_a_log_cut_inside_an_entry_header_says_so() -> None:
+    data = new_log(1, [log_entry(1, [(0, page(1))]), log_entry(2, [(0, page(2))])])
+    second = 512 + len(log_entry(1, [(0, page(1))]))
+    log = parse(data[: second + 20])
+    assert [e.sequence for e in log.chain.entries] == [1]
+    assert "cut short" in log.chain.damage
+
+
 def test_an_entry_size_that_is_not_sector_aligned_is_damage() -> None:
     bad = bytearray(log_entry(2, [(0, page(2))]))
     struct.pack_into("<I", bad, 4, 1000)

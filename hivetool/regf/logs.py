@@ -297,6 +297,10 @@ def _walk_chain(data: bytes, first_sequence: int) -> EntryChain:
         chain.entries.append(LogEntry(at, rec.size, rec.flags, rec.sequence, rec.hbins_size, _page_refs(data, at, rec)))
         at += rec.size
         expected = next_sequence(expected)
+    else:
+        if data[at : at + 4] == ENTRY_SIGNATURE:
+            chain.damage = f"entry at log offset 0x{at:x}: its header is cut short (truncated log)"
+            chain.damaged_at = at
     if chain.damage is not None:
         # What the damage keeps out: the entries from the expected number on (older ones
         # are remnants of earlier cycles and were never due).
