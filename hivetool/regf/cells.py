@@ -41,6 +41,9 @@ class CellSpace:
         self.buf = buf
         self.end = hbins_size
         self.bins, self._page_bin = walk_bins(buf, hbins_size)
+        # Known once: only the bin walk finds damage, and appended bins are sound. Every edit
+        # asks, so a scan of all bins here would make each edit O(hive).
+        self._damaged = [b for b in self.bins if b.problem]
         self._cells: dict[int, _BinCells] = {}  # bin index -> mapped cells
         self._starts: set[int] = set()  # every cell start in a mapped bin
         self._free: list[tuple[int, int]] = []  # (size, offset) of free cells in mapped bins
@@ -237,4 +240,4 @@ class CellSpace:
         return cell
 
     def damaged_bins(self) -> list[Bin]:
-        return [b for b in self.bins if b.problem]
+        return list(self._damaged)

@@ -19,7 +19,7 @@ from .bins import HBIN, HBIN_BASE, file_offset
 from .cells import CellSpace
 from .header import BASE_BLOCK, Header, read_header, stamp_clean
 from .model import Key, Value, _join
-from .names import lf_hint, lh_hash, sort_key, upcase
+from .names import lh_hash, sort_key, upcase
 from .nk import NIL, NK, decode_nk
 from .vk import I_DATA, I_DATA_SIZE, I_TYPE, decode_vk, read_data
 
@@ -146,30 +146,24 @@ class Hive:
         return sublist.offsets() if sublist else []
 
     def find_child(self, cell: int, name: str) -> int | None:
-        """Find a subkey, decoding only candidates whose lh hash or lf hint match.
+        """Find a subkey, decoding only candidates whose lh hash matches.
 
-        When no hash or hint matches (or the list is an li), a binary search over the sorted
-        entries settles it, so a miss costs O(log n) decodes, never a scan of the list.
+        Otherwise (no hash matches, or lf/li leaves) a binary search over the sorted
+        entries settles it, as Windows does, so a lookup costs O(log n) decodes, never a
+        scan of the list. lf hints are not used to filter: names sharing their first four
+        characters (Key0001, Key0002, ...) all match one hint, which made every lookup in
+        a 1.3 hive decode the whole list.
         """
         sublist = self._subkey_list(cell)
         if sublist is None:
             return None
         wanted = upcase(name)
         hashed = None
-        hint = None
         for leaf in sublist.leaves:
             if leaf.signature == b"lh":
                 hashed = lh_hash(name) if hashed is None else hashed
                 for child, key in zip(leaf.offsets, leaf.keys):
                     if key == hashed and upcase(self._decode(child, "subkey")[1]) == wanted:
-                        return child
-            elif leaf.signature == b"lf":
-                hint = upcase(lf_hint(name).decode("latin-1")) if hint is None else hint
-                for child, key in zip(leaf.offsets, leaf.keys):
-                    stored = key.to_bytes(4, "little")
-                    if (stored[0] == 0 or upcase(stored.decode("latin-1")) == hint) and upcase(
-                        self._decode(child, "subkey")[1]
-                    ) == wanted:
                         return child
         position, found = self.position_of(sublist, name)
         return sublist.offsets()[position] if found else None
