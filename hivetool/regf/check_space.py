@@ -184,15 +184,8 @@ def _describe(ctx: Context, cell: int, length: int) -> str:
             fields = layout.unpack(ctx.buf, at)
             if layout.size + fields.name_length <= length:
                 raw = bytes(ctx.buf[at + layout.size : at + layout.size + fields.name_length])
-                return f"{label} {safe_name(raw, bool(fields.flags & compressed_flag))!r}"
+                return f"{label} {decode_name(raw, bool(fields.flags & compressed_flag))!r}"
     return _OTHER_RECORDS.get(signature, "data")
-
-
-def safe_name(raw: bytes, compressed: bool) -> str:
-    """Decode a stored name; an odd-length UTF-16 name keeps its last byte as U+FFFD."""
-    if not compressed and len(raw) % 2:
-        return decode_name(raw[:-1], False) + "\ufffd"
-    return decode_name(raw, compressed)
 
 
 def trailing_bins(buf: bytearray, hbins_end: int) -> int:

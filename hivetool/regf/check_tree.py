@@ -13,9 +13,9 @@ import struct
 from dataclasses import dataclass
 
 from .bins import HBIN_BASE, file_offset
-from .check_space import CLASS, NK_CELL, SUBKEY_LIST, Context, Described, describe, safe_name
+from .check_space import CLASS, NK_CELL, SUBKEY_LIST, Context, Described, describe
 from .header import BASE_BLOCK
-from .names import MAX_KEY_NAME_CHARS, lf_hint, lh_hash, sort_key, upcase
+from .names import decode_name, MAX_KEY_NAME_CHARS, lf_hint, lh_hash, sort_key, upcase
 from .nk import KEY_COMP_NAME, KEY_SYM_LINK, NIL, NK, NK_SIGNATURE
 from .check_values import check_values
 from .sublists import INDEX_ROOT, LEAF_SIGNATURES
@@ -136,7 +136,7 @@ def _decode_key(
         return None
     compressed = bool(fields[_NK_FLAGS] & KEY_COMP_NAME)
     raw = bytes(ctx.buf[at + NK.size : at + NK.size + name_length])
-    name = safe_name(raw, compressed)
+    name = decode_name(raw, compressed)
     key = KeyNode(cell, fields, name, parent)
     if not compressed and name_length % 2:
         ctx.out.add("W-NAME-ODD", at - 4, f"key {key.shown}: UTF-16 name has an odd length ({name_length} bytes)")
@@ -259,8 +259,8 @@ def _check_entry_word(ctx: Context, entry: Entry, child: KeyNode) -> None:
     elif entry.signature == b"lf":
         hint = lf_hint(child.name)
         stored = (entry.word or 0).to_bytes(4, "little")
-        # A first byte of 0 means "no hint, compare the full name" (5.6); Windows then zeroes
-        # the whole hint (seen in a Windows 7 NTUSER.DAT), the engine only its first byte.
+        # A first byte of 0 means "no hint, compare the full name" (5.6); Windows zeroes the
+        # whole hint (seen in a Windows 7 NTUSER.DAT), other writers only its first byte.
         if stored != hint and not (hint[0] == 0 and stored[0] == 0):
             ctx.out.add(
                 "W-LIST-HINT", entry.leaf, f"lf entry of key {child.shown} has hint {stored!r}, expected {hint!r}"

@@ -19,9 +19,8 @@ from .check_space import (
     Context,
     Described,
     describe,
-    safe_name,
 )
-from .names import upcase
+from .names import decode_name, upcase
 from .nk import KEY_PREDEF_HANDLE, NIL
 from .vk import DB, DB_SIGNATURE, INLINE, SEGMENT_SIZE, VALUE_COMP_NAME, VK, VK_SIGNATURE, uses_big_data
 
@@ -99,7 +98,7 @@ def _check_value(ctx: Context, key: KeyNode, cell: int, where: int) -> tuple[str
         )
         return None
     compressed = bool(fields[_VK_FLAGS] & VALUE_COMP_NAME)
-    name = safe_name(bytes(ctx.buf[at + VK.size : at + VK.size + name_length]), compressed)
+    name = decode_name(bytes(ctx.buf[at + VK.size : at + VK.size + name_length]), compressed)
     if not compressed and name_length % 2:
         ctx.out.add(
             "W-NAME-ODD",

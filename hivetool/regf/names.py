@@ -53,16 +53,14 @@ def lh_hash(name: str) -> int:
 def lf_hint(name: str) -> bytes:
     """The first four characters as stored, one byte each, zero-padded (regf-format 5.6).
 
-    A character above U+00FF cannot be put in a byte; then the hint's first byte is 0,
-    which makes Windows compare the full name.
+    A code unit above U+00FF cannot be put in a byte; then Windows writes an all-zero hint
+    (seen in a Windows 7 NTUSER.DAT), whose zero first byte makes it compare the full name.
     """
-    units = [ord(c) for c in name.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")[:4]]
-    hint = bytearray(4)
-    for i, unit in enumerate(units):
-        hint[i] = unit if unit <= 0xFF else 0
+    raw = name.encode("utf-16-le", "surrogatepass")[:8]
+    units = [raw[i] | raw[i + 1] << 8 for i in range(0, len(raw), 2)]
     if any(unit > 0xFF for unit in units):
-        hint[0] = 0
-    return bytes(hint)
+        return bytes(4)
+    return bytes(units).ljust(4, b"\0")
 
 
 def encode_name(name: str) -> tuple[bytes, bool]:
@@ -74,8 +72,12 @@ def encode_name(name: str) -> tuple[bytes, bool]:
 
 
 def decode_name(raw: bytes, compressed: bool) -> str:
+    """A UTF-16 name of odd length (no Windows API writes one; ``check`` reports it) reads
+    with its stray last byte shown as U+FFFD, so the rest of the hive stays readable."""
     if compressed:
         return raw.decode("latin-1")
+    if len(raw) % 2:
+        return raw[:-1].decode("utf-16-le", "surrogatepass") + "\ufffd"
     return raw.decode("utf-16-le", "surrogatepass")
 
 
