@@ -50,6 +50,22 @@ def _touch(hive: "Hive", cell: int) -> None:
     NK.write(hive.buf, _nk_at(hive, cell), "timestamp", hive.clock.now())
 
 
+def _subkeys_for_edit(hive: "Hive", parent: int) -> sublists.SubkeyList | None:
+    """The parent's subkey list, kept for the next edit (the hive checks it is still current)."""
+    sublist = hive._subkey_list(parent)
+    if sublist is None:
+        hive.edit_subkey_lists.pop(parent, None)
+    else:
+        hive.edit_subkey_lists[parent] = sublist
+    return sublist
+
+
+def _forget(hive: "Hive", cell: int) -> None:
+    """A key's cells are freed (and may be reused): drop what the caches know of it."""
+    hive.edit_subkey_lists.pop(cell, None)
+    hive.edit_value_names.pop(cell, None)
+
+
 # ------------------------------------------------------------------------ keys
 def add_subkey(hive: "Hive", parent: int, name: str) -> int:
     """Create the key ``name`` below the nk at ``parent``; returns its cell."""
@@ -58,7 +74,7 @@ def add_subkey(hive: "Hive", parent: int, name: str) -> int:
         raise UsageError(problem)
     parent_at = _nk_at(hive, parent)
     fields = NK.unpack(hive.buf, parent_at)
-    sublist = hive._subkey_list(parent)
+    sublist = _subkeys_for_edit(hive, parent)
     position = 0
     if sublist is not None:
         position, found = hive.position_of(sublist, name)
@@ -78,7 +94,7 @@ def add_subkey(hive: "Hive", parent: int, name: str) -> int:
         count = 1
     else:
         list_cell = sublists.insert(hive.space, sublist, position, child, name)
-        count = len(sublist.offsets())
+        count = sublist.count
     parent_at = _nk_at(hive, parent)
     NK.write(hive.buf, parent_at, "subkeys", list_cell)
     NK.write(hive.buf, parent_at, "subkey_count", count)
@@ -115,7 +131,7 @@ def delete_key(hive: "Hive", key: Key, recursive: bool = False) -> int:
         raise RefusedUnsafe(
             f"key {key.path!r} has {key.subkey_count} subkey(s); use -r to delete it with its subtree"
         )
-    parent_list = hive._subkey_list(parent)
+    parent_list = _subkeys_for_edit(hive, parent)
     if parent_list is None or key.cell not in parent_list.offsets():
         raise HiveFormatError(f"key {key.path!r} is not listed by its parent", file_offset(key.cell))
 
@@ -123,6 +139,8 @@ def delete_key(hive: "Hive", key: Key, recursive: bool = False) -> int:
     for cell in order:
         _free_key(hive, cell)
     new_list = sublists.remove(hive.space, parent_list, key.cell)
+    if new_list is None:
+        hive.edit_subkey_lists.pop(parent, None)
     parent_at = _nk_at(hive, parent)
     NK.write(hive.buf, parent_at, "subkeys", NIL if new_list is None else new_list)
     NK.write(hive.buf, parent_at, "subkey_count", len(parent_list.offsets()))
@@ -150,6 +168,7 @@ def _subtree_postorder(hive: "Hive", key: Key) -> list[int]:
 
 
 def _free_key(hive: "Hive", cell: int) -> None:
+    _forget(hive, cell)
     at = _nk_at(hive, cell)
     fields = NK.unpack(hive.buf, at)
     for value_cell in hive.value_cells(cell):
@@ -176,15 +195,24 @@ def _free_value(hive: "Hive", cell: int) -> None:
 
 
 # ------------------------------------------------------------------------ values
+def _value_names(hive: "Hive", key_cell: int) -> dict[str, int]:
+    """Upcased value name -> vk cell for a key, decoded once and then kept by the edits."""
+    names = hive.edit_value_names.get(key_cell)
+    if names is None:
+        names = {}
+        for cell in hive.value_cells(key_cell):
+            at, length = hive.space.payload(cell, "value")
+            names.setdefault(upcase(decode_vk(hive.buf, at, length)[1]), cell)
+        hive.edit_value_names[key_cell] = names
+    return names
+
+
 def _find_value(hive: "Hive", key_cell: int, name: str) -> tuple[list[int], int | None]:
     cells = hive.value_cells(key_cell)
-    wanted = upcase(name)
-    for index, cell in enumerate(cells):
-        at, length = hive.space.payload(cell, "value")
-        _, stored = decode_vk(hive.buf, at, length)
-        if stored == name or upcase(stored) == wanted:
-            return cells, index
-    return cells, None
+    found = _value_names(hive, key_cell).get(upcase(name))
+    if found is None:
+        return cells, None
+    return cells, cells.index(found)
 
 
 def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -> bool:
@@ -221,6 +249,7 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
         vk_cell = space.alloc(len(payload))
         _write_payload(hive, vk_cell, payload)
         list_cell = _store_value_list(hive, fields, cells + [vk_cell])
+        _value_names(hive, key.cell)[upcase(name)] = vk_cell
         at = _nk_at(hive, key.cell)
         NK.write(hive.buf, at, "values", list_cell)
         NK.write(hive.buf, at, "value_count", len(cells) + 1)
@@ -255,6 +284,7 @@ def delete_value(hive: "Hive", key: Key, name: str) -> None:
         raise ValueNotFound(f"{shown} not found in key {key.path or '(root)'!r}")
     fields = NK.unpack(hive.buf, _nk_at(hive, key.cell))
     _begin(hive, "delete a value")
+    _value_names(hive, key.cell).pop(upcase(name), None)
     _free_value(hive, cells[index])
     remaining = cells[:index] + cells[index + 1 :]
     at = _nk_at(hive, key.cell)

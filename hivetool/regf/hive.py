@@ -50,6 +50,10 @@ class Hive:
         self.nk_decodes = 0  # how many key nodes were decoded: lookups must stay on their path
         self.modified = False
         self.sequence_floor = 0  # raised by log replay: a save must go above every log sequence
+        # Kept by edit.py for keys it changes, so a run of edits on one key (an import) does
+        # not re-read its whole subkey list or re-decode every value name each time.
+        self.edit_subkey_lists: dict[int, sublists.SubkeyList] = {}
+        self.edit_value_names: dict[int, dict[str, int]] = {}
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -137,9 +141,13 @@ class Hive:
     def _subkey_list(self, cell: int) -> sublists.SubkeyList | None:
         at, _ = self.space.payload(cell, "key")
         fields = NK.struct.unpack_from(self.buf, at)
-        if fields[nkmod.I_SUBKEY_COUNT] == 0 or fields[nkmod.I_SUBKEYS] == NIL:
+        count, list_cell = fields[nkmod.I_SUBKEY_COUNT], fields[nkmod.I_SUBKEYS]
+        if count == 0 or list_cell == NIL:
             return None
-        return sublists.read_list(self.space, fields[nkmod.I_SUBKEYS], cell)
+        cached = self.edit_subkey_lists.get(cell)
+        if cached is not None and cached.cell == list_cell and cached.count == count:
+            return cached
+        return sublists.read_list(self.space, list_cell, cell)
 
     def child_cells(self, cell: int) -> list[int]:
         sublist = self._subkey_list(cell)

@@ -59,6 +59,15 @@ class SubkeyList:
             out.extend(leaf.offsets)
         return out
 
+    @property
+    def cell(self) -> int:
+        """The cell the owning nk points at: the ri, or the only leaf."""
+        return self.root if self.root is not None else self.leaves[0].cell
+
+    @property
+    def count(self) -> int:
+        return sum(len(leaf.offsets) for leaf in self.leaves)
+
 
 def _read_leaf(space: CellSpace, cell: int, what: str) -> Leaf:
     at, length = space.payload(cell, what)
