@@ -1,13 +1,28 @@
 """File access with the two guarantees users rely on: inputs are only ever opened for
-reading, and outputs appear atomically (complete) or not at all."""
+reading, and outputs appear atomically (complete) or not at all.
+
+A write goes to a file that has no name yet (Linux ``O_TMPFILE``) in the target folder:
+data, ``fsync``, permission bits, optional verification, and only then is the finished
+file given a name. A process killed at any point before that leaves nothing behind. A new
+output is named by one ``link`` (atomic: the name appears complete or not at all); an
+existing file is replaced by linking the finished file under a temporary name and renaming
+it over the target, so the target is at every moment either the old or the new file.
+Where unnamed files are not available, a named temporary file (``mkstemp``) in the same
+folder takes their place and is removed on any error.
+"""
 from __future__ import annotations
 
+import errno
 import os
+import secrets
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Union
 
 from .errors import HiveIOError, UsageError
+
+Chunk = Union[bytes, bytearray, memoryview]
+USE_UNNAMED_TEMP = hasattr(os, "O_TMPFILE")  # tests switch it off to exercise the fallback
 
 
 def read_file(path: str | os.PathLike) -> bytearray:
@@ -46,62 +61,163 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
+def _reason(err: OSError) -> str:
+    if err.errno == errno.ENOSPC:
+        return "no space left on the device"
+    if err.errno == errno.EDQUOT:
+        return "disk quota exceeded"
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if err.errno == errno.EROFS:
+        return "the file system is read-only"
+    return err.strerror or str(err)
+
+
+class _PendingFile:
+    """The output while it is being written: unnamed (or named temporary) until committed."""
+
+    def __init__(self, folder: Path, target: Path) -> None:
+        self.folder = folder
+        self.target = target
+        self.fd = -1
+        self.temp: str | None = None  # the named temporary file, while one exists
+        self.unnamed = False
+        if USE_UNNAMED_TEMP:
+            try:
+                self.fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+                self.unnamed = os.path.exists(self._proc_path())
+            except OSError as err:
+                if err.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+                    raise
+            if self.fd >= 0 and not self.unnamed:
+                os.close(self.fd)  # no /proc to name it by later: use a named file instead
+                self.fd = -1
+        if self.fd < 0:
+            self.fd, self.temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+
+    def _proc_path(self) -> str:
+        return f"/proc/self/fd/{self.fd}"
+
+    @property
+    def readable_path(self) -> str:
+        """A path a reader can open the finished file by (before it has its final name)."""
+        return self._proc_path() if self.unnamed else str(self.temp)
+
+    def write(self, chunk: Chunk) -> None:
+        view = memoryview(chunk).cast("B")
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
+    def commit(self) -> None:
+        """Give the finished file the target's name, atomically."""
+        if not self.unnamed:
+            os.replace(str(self.temp), self.target)
+            self.temp = None
+            return
+        # linkat(..., AT_SYMLINK_FOLLOW) names the file behind the descriptor; Python only
+        # uses linkat (rather than link, which would try to link the /proc entry itself)
+        # when a directory descriptor is given.
+        folder_fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            try:
+                os.link(self._proc_path(), self.target.name, dst_dir_fd=folder_fd, follow_symlinks=True)
+                return
+            except FileExistsError:
+                pass
+            # An existing file is replaced through a temporary name: link, then rename at
+            # once, so only a kill between these two calls could leave that (complete) file.
+            name = f".{self.target.name}.{secrets.token_hex(6)}.tmp"
+            os.link(self._proc_path(), name, dst_dir_fd=folder_fd, follow_symlinks=True)
+            self.temp = str(self.folder / name)
+            os.replace(name, self.target.name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+            self.temp = None
+        finally:
+            os.close(folder_fd)
+
+    def discard(self) -> None:
+        if self.fd >= 0:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = -1
+        if self.temp is not None:
+            try:
+                os.unlink(self.temp)
+            except OSError:
+                pass
+            self.temp = None
+
+
 def atomic_write(
     path: str | os.PathLike,
-    data: bytes | bytearray | memoryview | list,
+    data: Chunk | Iterable[Chunk],
     verify: Callable[[str], None] | None = None,
 ) -> None:
-    """Write ``data`` (bytes, or a list of byte chunks written in order, which spares
-    copying a large buffer) to a temp file in the target folder, fsync it, optionally let ``verify``
-    inspect it (raising refuses the write), then rename it over ``path``.
+    """Write ``data`` (bytes, or an iterable of byte chunks written in order, which spares
+    copying a large buffer and lets a generator stream a file of any size) so that ``path``
+    is either left as it was or holds all of it, fsynced; ``verify(path_to_read)`` may
+    inspect the finished file first (raising refuses the write).
 
-    A replaced file keeps its permission bits; a new file gets the usual umask-based ones.
+    A symbolic link as ``path`` is written through (the file it names is replaced). A
+    replaced file keeps its permission bits (and owner, where allowed); a new file gets the
+    usual umask-based ones. Whatever fails, no temporary file is left behind.
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    target = Path(os.path.realpath(path))
+    folder = target.parent
     if not folder.is_dir():
-        raise HiveIOError(f"{target}: the output folder {folder} does not exist")
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise HiveIOError(f"{path}: the output folder {folder} {problem}")
+    if target.is_dir():
+        raise HiveIOError(f"{path}: is a directory")
     try:
-        mode = target.stat().st_mode & 0o7777
+        info = target.stat()
+        mode, owner = info.st_mode & 0o7777, (info.st_uid, info.st_gid)
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
-        mode = 0o666 & ~umask
+        mode, owner = 0o666 & ~umask, None
     except OSError as err:
-        raise HiveIOError(f"{target}: cannot inspect: {err.strerror or err}") from None
-    if target.is_dir():
-        raise HiveIOError(f"{target}: is a directory")
+        raise HiveIOError(f"{path}: cannot inspect: {_reason(err)}") from None
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        pending = _PendingFile(folder, target)
     except OSError as err:
-        raise HiveIOError(f"{target}: cannot create a file in {folder}: {err.strerror or err}") from None
+        raise HiveIOError(f"{path}: cannot create a file in {folder}: {_reason(err)}") from None
     try:
         try:
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in data if isinstance(data, list) else [data]:
-                    handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temp, mode)
+            chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
+            for chunk in chunks:
+                pending.write(chunk)
+            os.fsync(pending.fd)
+            os.fchmod(pending.fd, mode)
+            if owner is not None:
+                _keep_owner(pending.fd, owner)
         except OSError as err:
-            raise HiveIOError(f"{target}: write failed: {err.strerror or err}") from None
+            raise HiveIOError(f"{path}: write failed: {_reason(err)}; nothing was written") from None
         if verify is not None:
-            verify(temp)
+            verify(pending.readable_path)
         try:
-            os.replace(temp, target)
+            pending.commit()
         except OSError as err:
-            raise HiveIOError(f"{target}: cannot replace: {err.strerror or err}") from None
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+            raise HiveIOError(f"{path}: cannot put the new file in place: {_reason(err)}; nothing was written") from None
+    finally:
+        pending.discard()
     _fsync_folder(folder)
 
 
+def _keep_owner(fd: int, owner: tuple[int, int]) -> None:
+    """A replaced file keeps its owner when we may set it (as root); otherwise it is ours."""
+    stat = os.fstat(fd)
+    if (stat.st_uid, stat.st_gid) != owner:
+        try:
+            os.fchown(fd, *owner)
+        except OSError:
+            pass
+
+
 def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; not every platform allows opening a folder."""
+    """Make the new name itself durable; not every platform allows opening a folder."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -14,6 +14,7 @@ from ..errors import EXIT_MALFORMED, EXIT_USAGE, HivetoolError
 from .hive_cmds import register as _register_hive_commands
 from .ports_cmds import register as _register_ports_commands
 from .reg_cmds import register as _register_reg_commands
+from .maint_cmds import register as _register_maint_commands
 from .log_cmds import register as _register_log_commands
 
 
@@ -30,6 +31,7 @@ def cli() -> None:
 _register_hive_commands(cli)
 _register_ports_commands(cli)
 _register_reg_commands(cli)
+_register_maint_commands(cli)
 _register_log_commands(cli)
 
 
