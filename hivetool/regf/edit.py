@@ -17,12 +17,14 @@ from . import sk as skmod
 from . import sublists
 from .bins import file_offset
 from .model import Key
-from .names import check_key_name, check_value_name, encode_name, upcase, utf16_size
+from .names import check_key_name, check_value_name, encode_name, upcase
 from .nk import NIL, NK, new_nk_payload
 from .vk import VK, I_DATA, I_DATA_SIZE, decode_vk, free_data, new_vk_payload, store_data, try_overwrite
 
 if TYPE_CHECKING:
     from .hive import Hive
+
+_U32 = struct.Struct("<I")
 
 
 def _nk_at(hive: "Hive", cell: int) -> int:
@@ -36,6 +38,10 @@ def _write_payload(hive: "Hive", cell: int, payload: bytes) -> None:
 
 
 def _begin(hive: "Hive", action: str) -> None:
+    """Refuse to edit a dirty or damaged hive. Neither can change while edits run, so the
+    check is made once per hive, not once per edit."""
+    if hive.modified:
+        return
     hive.require_clean(action)
     damaged = hive.space.damaged_bins()
     if damaged:
@@ -67,39 +73,46 @@ def _forget(hive: "Hive", cell: int) -> None:
 
 
 # ------------------------------------------------------------------------ keys
+def _utf16_size(name: str, name_bytes: bytes, compressed: bool) -> int:
+    return 2 * len(name) if compressed else len(name_bytes)
+
+
 def add_subkey(hive: "Hive", parent: int, name: str) -> int:
     """Create the key ``name`` below the nk at ``parent``; returns its cell."""
     problem = check_key_name(name)
     if problem:
         raise UsageError(problem)
-    parent_at = _nk_at(hive, parent)
-    fields = NK.unpack(hive.buf, parent_at)
+    space, buf = hive.space, hive.buf
+    parent_at, _ = space.payload(parent, "key")
+    # The parent's nk never moves: read it once, change it, write it back once at the end.
+    rec = list(NK.struct.unpack_from(buf, parent_at))
     sublist = _subkeys_for_edit(hive, parent)
     position = 0
     if sublist is not None:
         position, found = hive.position_of(sublist, name)
         if found:
             raise UsageError(f"a subkey named {name!r} already exists")
-    skmod.read_sk(hive.space, fields.security, "security cell of the parent key")
+    security = rec[nkmod.I_SECURITY]
+    skmod.read_sk(space, security, "security cell of the parent key")
 
     _begin(hive, "create a key")
     now = hive.clock.now()
     name_bytes, compressed = encode_name(name)
-    payload = new_nk_payload(name_bytes, compressed, parent, fields.security, now)
-    child = hive.space.alloc(len(payload))
+    payload = new_nk_payload(name_bytes, compressed, parent, security, now)
+    child = space.alloc(len(payload))
     _write_payload(hive, child, payload)
-    skmod.add_reference(hive.space, fields.security)
+    skmod.add_reference(space, security)
     if sublist is None:
-        list_cell = sublists.new_list(hive.space, hive.minor, child, name)
+        list_cell = sublists.new_list(space, hive.minor, child, name)
         count = 1
     else:
-        list_cell = sublists.insert(hive.space, sublist, position, child, name)
+        list_cell = sublists.insert(space, sublist, position, child, name)
         count = sublist.count
-    parent_at = _nk_at(hive, parent)
-    NK.write(hive.buf, parent_at, "subkeys", list_cell)
-    NK.write(hive.buf, parent_at, "subkey_count", count)
-    NK.write(hive.buf, parent_at, "max_subkey_name", max(fields.max_subkey_name, utf16_size(name)))
-    NK.write(hive.buf, parent_at, "timestamp", now)
+    rec[nkmod.I_SUBKEYS] = list_cell
+    rec[nkmod.I_SUBKEY_COUNT] = count
+    rec[nkmod.I_MAX_SUBKEY_NAME] = max(rec[nkmod.I_MAX_SUBKEY_NAME], _utf16_size(name, name_bytes, compressed))
+    rec[nkmod.I_TIMESTAMP] = now
+    NK.struct.pack_into(buf, parent_at, *rec)
     return child
 
 
@@ -223,24 +236,26 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
         raise UsageError(problem)
     if not 0 <= value_type <= 0xFFFFFFFF:
         raise UsageError(f"value type {value_type} does not fit 32 bits")
-    cells, index = _find_value(hive, key.cell, name)
-    fields = NK.unpack(hive.buf, _nk_at(hive, key.cell))
-    if fields.flags & nkmod.KEY_SYM_LINK and (name.lower() != "symboliclinkvalue" or (index is None and cells)):
+    space, buf = hive.space, hive.buf
+    at, _ = space.payload(key.cell, "key")
+    rec = list(NK.struct.unpack_from(buf, at))  # written back once, at the end
+    names = _value_names(hive, key.cell)
+    wanted = upcase(name)
+    existing = names.get(wanted)
+    count = rec[nkmod.I_VALUE_COUNT] if rec[nkmod.I_VALUES] != NIL else 0
+    if rec[nkmod.I_FLAGS] & nkmod.KEY_SYM_LINK and (wanted != "SYMBOLICLINKVALUE" or (existing is None and count)):
         raise RefusedUnsafe(f"{key.path!r} is a symbolic link key; it holds only SymbolicLinkValue")
 
     _begin(hive, "set a value")
-    space = hive.space
-    if index is not None:
-        vk_at, _ = space.payload(cells[index], "value")
-        old = VK.unpack(hive.buf, vk_at)
+    if existing is not None:
+        vk_at, _ = space.payload(existing, "value")
+        old = VK.unpack(buf, vk_at)
         placed = try_overwrite(space, old.data_size, old.data, data, hive.minor)
         if placed is None:
             free_data(space, old.data_size, old.data, hive.minor)
             placed = store_data(space, data, hive.minor)
-        vk_at, _ = space.payload(cells[index], "value")
-        VK.write(hive.buf, vk_at, "data_size", placed[0])
-        VK.write(hive.buf, vk_at, "data", placed[1])
-        VK.write(hive.buf, vk_at, "type", value_type)
+        VK.struct.pack_into(buf, vk_at, old.signature, old.name_length, placed[0], placed[1], value_type,
+                            old.flags, old.spare)
         created = False
     else:
         size_field, data_field = store_data(space, data, hive.minor)
@@ -248,32 +263,34 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
         payload = new_vk_payload(name_bytes, compressed, value_type, size_field, data_field)
         vk_cell = space.alloc(len(payload))
         _write_payload(hive, vk_cell, payload)
-        list_cell = _store_value_list(hive, fields, cells + [vk_cell])
-        _value_names(hive, key.cell)[upcase(name)] = vk_cell
-        at = _nk_at(hive, key.cell)
-        NK.write(hive.buf, at, "values", list_cell)
-        NK.write(hive.buf, at, "value_count", len(cells) + 1)
-        NK.write(hive.buf, at, "max_value_name", max(fields.max_value_name, utf16_size(name)))
+        rec[nkmod.I_VALUES] = _append_to_value_list(hive, rec[nkmod.I_VALUES] if count else None, count, vk_cell)
+        rec[nkmod.I_VALUE_COUNT] = count + 1
+        rec[nkmod.I_MAX_VALUE_NAME] = max(rec[nkmod.I_MAX_VALUE_NAME], _utf16_size(name, name_bytes, compressed))
+        names[wanted] = vk_cell
         created = True
-    at = _nk_at(hive, key.cell)
-    NK.write(hive.buf, at, "max_value_data", max(NK.read(hive.buf, at, "max_value_data"), len(data)))
-    NK.write(hive.buf, at, "timestamp", hive.clock.now())
+    rec[nkmod.I_MAX_VALUE_DATA] = max(rec[nkmod.I_MAX_VALUE_DATA], len(data))
+    rec[nkmod.I_TIMESTAMP] = hive.clock.now()
+    NK.struct.pack_into(buf, at, *rec)
     return created
 
 
-def _store_value_list(hive: "Hive", fields, cells: list[int]) -> int:
-    """Write the value list in place when its cell has room, else move it."""
-    payload = struct.pack(f"<{len(cells)}I", *cells)
-    old = fields.values if fields.value_count and fields.values != NIL else None
-    if old is not None:
-        at, length = hive.space.payload(old, "value list")
-        if len(payload) <= length:
-            hive.buf[at : at + len(payload)] = payload
-            return old
-    new = hive.space.alloc(len(payload))
-    _write_payload(hive, new, payload)
-    if old is not None:
-        hive.space.free(old)
+def _append_to_value_list(hive: "Hive", list_cell: int | None, count: int, vk_cell: int) -> int:
+    """Append in place when the list's cell has room, else move it to a cell with a little
+    room to grow (slack is legal, regf-format 8), so n new values cost O(n), not O(n^2)."""
+    space = hive.space
+    if list_cell is not None:
+        at, length = space.payload(list_cell, "value list")
+        if 4 * (count + 1) <= length:
+            _U32.pack_into(hive.buf, at + 4 * count, vk_cell)
+            return list_cell
+    capacity = count + 1 + max(1, (count + 1) // 8)
+    new = space.alloc(4 * capacity)
+    new_at = file_offset(new) + 4
+    if list_cell is not None:
+        hive.buf[new_at : new_at + 4 * count] = hive.buf[at : at + 4 * count]
+    _U32.pack_into(hive.buf, new_at + 4 * count, vk_cell)
+    if list_cell is not None:
+        space.free(list_cell)
     return new
 
 

@@ -177,6 +177,11 @@ class Hive:
         return sublist.offsets()[position] if found else None
 
     def position_of(self, sublist: sublists.SubkeyList, name: str) -> tuple[int, bool]:
+        wanted = sort_key(name)
+        # Imports and scripted creation mostly add names in order: one decode settles that.
+        last_leaf = sublist.leaves[-1].offsets
+        if last_leaf and sort_key(self._decode(last_leaf[-1], "subkey")[1]) < wanted:
+            return sublist.count, False
         offsets = sublist.offsets()
         cache: dict[int, bytes] = {}
 
@@ -185,7 +190,7 @@ class Hive:
                 cache[i] = sort_key(self._decode(offsets[i], "subkey")[1])
             return cache[i]
 
-        return sublists.find_position(len(offsets), sort_key(name), key_of)
+        return sublists.find_position(len(offsets), wanted, key_of)
 
     # ------------------------------------------------------------------ values
     def value_cells(self, cell: int) -> list[int]:

@@ -7,6 +7,9 @@ duplicate detection all go through :func:`upcase`, so they can never disagree.
 """
 from __future__ import annotations
 
+import sys
+from array import array
+
 from ._upcase_data import PAIRS
 
 MAX_KEY_NAME_CHARS = 255  # API limit (regf-format 4.3)
@@ -47,12 +50,21 @@ def same_name(a: str, b: str) -> bool:
 
 
 def lh_hash(name: str) -> int:
-    """``h = h * 37 + upcase(unit)`` over UTF-16 code units, modulo 2**32 (regf-format 5.5)."""
-    units = upcase(name).encode("utf-16-le", "surrogatepass")
+    """``h = h * 37 + upcase(unit)`` over UTF-16 code units, modulo 2**32 (regf-format 5.5).
+
+    The reduction is done once at the end: the low 32 bits of the exact sum are the same.
+    """
+    upper = upcase(name)
+    try:
+        units: bytes | array = upper.encode("latin-1")  # every code unit fits a byte
+    except UnicodeEncodeError:
+        units = array("H", upper.encode("utf-16-le", "surrogatepass"))
+        if sys.byteorder == "big":
+            units.byteswap()
     h = 0
-    for i in range(0, len(units), 2):
-        h = (h * 37 + (units[i] | units[i + 1] << 8)) & 0xFFFFFFFF
-    return h
+    for unit in units:
+        h = h * 37 + unit
+    return h & 0xFFFFFFFF
 
 
 def lf_hint(name: str) -> bytes:

@@ -56,6 +56,9 @@ I_VALUE_COUNT = NK.fields.index("value_count")
 I_VALUES = NK.fields.index("values")
 I_SECURITY = NK.fields.index("security")
 I_NAME_LENGTH = NK.fields.index("name_length")
+I_MAX_SUBKEY_NAME = NK.fields.index("max_subkey_name")
+I_MAX_VALUE_NAME = NK.fields.index("max_value_name")
+I_MAX_VALUE_DATA = NK.fields.index("max_value_data")
 
 
 def decode_nk(buf: bytes | bytearray, at: int, length: int, cell: int) -> tuple[tuple, str]:
@@ -77,17 +80,8 @@ def decode_nk(buf: bytes | bytearray, at: int, length: int, cell: int) -> tuple[
 def new_nk_payload(
     name_bytes: bytes, compressed: bool, parent: int, security: int, timestamp: int, flags: int = 0
 ) -> bytes:
-    fields = dict.fromkeys(NK.fields, 0)
-    fields.update(
-        signature=NK_SIGNATURE,
-        flags=flags | (KEY_COMP_NAME if compressed else 0),
-        timestamp=timestamp,
-        parent=parent,
-        subkeys=NIL,
-        volatile_subkeys=NIL,
-        values=NIL,
-        security=security,
-        class_cell=NIL,
-        name_length=len(name_bytes),
-    )
-    return NK.pack(**fields) + name_bytes
+    """A new key node: no subkeys, values or class; the "largest" fields start at 0."""
+    return NK.struct.pack(
+        NK_SIGNATURE, flags | (KEY_COMP_NAME if compressed else 0), timestamp, 0, 0, 0, parent,
+        0, 0, NIL, NIL, 0, NIL, security, NIL, 0, 0, 0, 0, 0, 0, 0, len(name_bytes), 0,
+    ) + name_bytes

@@ -66,7 +66,10 @@ class SubkeyList:
 
     @property
     def count(self) -> int:
-        return sum(len(leaf.offsets) for leaf in self.leaves)
+        leaves = self.leaves
+        if len(leaves) == 1:
+            return len(leaves[0].offsets)
+        return sum(len(leaf.offsets) for leaf in leaves)
 
 
 def _read_leaf(space: CellSpace, cell: int, what: str) -> Leaf:
@@ -109,38 +112,62 @@ def read_list(space: CellSpace, cell: int, owner: int) -> SubkeyList:
 
 
 # ----------------------------------------------------------------------- changes
-def _leaf_payload(leaf: Leaf) -> bytes:
-    head = _HEAD.pack(leaf.signature, len(leaf.offsets))
+def _entries(leaf: Leaf, first: int = 0) -> bytes:
+    offsets = leaf.offsets[first:]
     if leaf.signature == b"li":
-        return head + struct.pack(f"<{len(leaf.offsets)}I", *leaf.offsets)
-    flat = [word for pair in zip(leaf.offsets, leaf.keys) for word in pair]
-    return head + struct.pack(f"<{len(flat)}I", *flat)
+        return struct.pack(f"<{len(offsets)}I", *offsets)
+    flat = [word for pair in zip(offsets, leaf.keys[first:]) for word in pair]
+    return struct.pack(f"<{len(flat)}I", *flat)
 
 
-def _store(space: CellSpace, cell: int | None, payload: bytes) -> int:
-    """Write ``payload`` into ``cell`` if it fits, else into a new cell (freeing the old one)."""
-    if cell is not None:
-        at, length = space.payload(cell, "subkey list")
-        if len(payload) <= length:
-            space.buf[at : at + len(payload)] = payload
-            return cell
-    new = space.alloc(len(payload))
+def _store_leaf(space: CellSpace, leaf: Leaf, first: int = 0) -> int:
+    """Write ``leaf`` (entries before ``first`` are unchanged) in place when its cell has
+    room, else into a new cell with room to grow.
+
+    A leaf that is rewritten on every insert would make adding n subkeys cost O(n^2)
+    bytes; a little slack (legal: a leaf's capacity may exceed its count, regf-format 5.1)
+    lets a run of inserts, such as an import, mostly write one entry each.
+    """
+    count = len(leaf.offsets)
+    size = leaf.entry_size
+    if leaf.cell >= 0:
+        at, length = space.payload(leaf.cell, "subkey list")
+        if 4 + size * count <= length:
+            _HEAD.pack_into(space.buf, at, leaf.signature, count)
+            tail = _entries(leaf, first)
+            start = at + 4 + size * first
+            space.buf[start : start + len(tail)] = tail
+            return leaf.cell
+    capacity = max(count, min(MAX_LEAF_ENTRIES, count + max(4, count // 8)))
+    new = space.alloc(4 + size * capacity)
     at = file_offset(new) + 4
-    space.buf[at : at + len(payload)] = payload
-    if cell is not None:
-        space.free(cell)
+    body = _HEAD.pack(leaf.signature, count) + _entries(leaf)
+    space.buf[at : at + len(body)] = body
+    if leaf.cell >= 0:
+        space.free(leaf.cell)
+    leaf.cell = new
     return new
 
 
 def _store_root(space: CellSpace, root: int | None, leaf_cells: list[int]) -> int:
     payload = _HEAD.pack(INDEX_ROOT, len(leaf_cells)) + struct.pack(f"<{len(leaf_cells)}I", *leaf_cells)
-    return _store(space, root, payload)
+    if root is not None:
+        at, length = space.payload(root, "index root")
+        if len(payload) <= length:
+            space.buf[at : at + len(payload)] = payload
+            return root
+    new = space.alloc(len(payload))
+    at = file_offset(new) + 4
+    space.buf[at : at + len(payload)] = payload
+    if root is not None:
+        space.free(root)
+    return new
 
 
 def new_list(space: CellSpace, minor: int, child: int, name: str) -> int:
     signature = leaf_type_for(minor)
     keys = [] if signature == b"li" else [entry_key(signature, name)]
-    return _store(space, None, _leaf_payload(Leaf(-1, signature, [child], keys)))
+    return _store_leaf(space, Leaf(-1, signature, [child], keys))
 
 
 def insert(space: CellSpace, sublist: SubkeyList, position: int, child: int, name: str) -> int:
@@ -151,25 +178,27 @@ def insert(space: CellSpace, sublist: SubkeyList, position: int, child: int, nam
         before += len(leaves[index].offsets)
         index += 1
     leaf = leaves[index]
+    cells_before = [l.cell for l in leaves]
     at = position - before
     leaf.offsets.insert(at, child)
     if leaf.signature != b"li":
         leaf.keys.insert(at, entry_key(leaf.signature, name))
     if len(leaf.offsets) <= MAX_LEAF_ENTRIES:
-        leaf.cell = _store(space, leaf.cell, _leaf_payload(leaf))
+        _store_leaf(space, leaf, at)
         new_leaves = [leaf]
     else:
         half = len(leaf.offsets) // 2
         second = Leaf(-1, leaf.signature, leaf.offsets[half:], leaf.keys[half:])
         del leaf.offsets[half:]
         del leaf.keys[half:]
-        leaf.cell = _store(space, leaf.cell, _leaf_payload(leaf))
-        second.cell = _store(space, None, _leaf_payload(second))
+        _store_leaf(space, leaf, min(at, half))
+        _store_leaf(space, second)
         new_leaves = [leaf, second]
     leaves[index : index + 1] = new_leaves
     if sublist.root is None and len(leaves) == 1:
         return leaves[0].cell
-    sublist.root = _store_root(space, sublist.root, [l.cell for l in leaves])
+    if sublist.root is None or [l.cell for l in leaves] != cells_before:
+        sublist.root = _store_root(space, sublist.root, [l.cell for l in leaves])
     return sublist.root
 
 
@@ -185,12 +214,14 @@ def remove(space: CellSpace, sublist: SubkeyList, child: int) -> int | None:
     else:
         raise HiveFormatError("subkey to remove is not in its parent's list", file_offset(child))
     if leaf.offsets:
-        leaf.cell = _store(space, leaf.cell, _leaf_payload(leaf))
-    else:
-        space.free(leaf.cell)
-        del sublist.leaves[index]
+        _store_leaf(space, leaf, at)  # shrinking always fits: the gap closes in place
+        if sublist.root is None:
+            return leaf.cell
+        return sublist.root
+    space.free(leaf.cell)
+    del sublist.leaves[index]
     if sublist.root is None:
-        return sublist.leaves[0].cell if sublist.leaves else None
+        return None
     if not sublist.leaves:
         space.free(sublist.root)
         return None

@@ -169,12 +169,4 @@ def try_overwrite(space: CellSpace, size_field: int, data_field: int, data: byte
 def new_vk_payload(name_bytes: bytes, compressed: bool, value_type: int, size_field: int, data_field: int) -> bytes:
     # The default value (empty name) has flags 0, as Windows writes it (6.1).
     flags = VALUE_COMP_NAME if compressed and name_bytes else 0
-    return VK.pack(
-        signature=VK_SIGNATURE,
-        name_length=len(name_bytes),
-        data_size=size_field,
-        data=data_field,
-        type=value_type,
-        flags=flags,
-        spare=0,
-    ) + name_bytes
+    return VK.struct.pack(VK_SIGNATURE, len(name_bytes), size_field, data_field, value_type, flags, 0) + name_bytes
