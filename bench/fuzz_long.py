@@ -123,10 +123,9 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=100_000)
     parser.add_argument("--cases", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=random.randrange(2**31))
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
+    args, rest = parser.parse_known_args()
     if args.mode == "atheris":
-        run_atheris([a for a in args.rest if a != "--"])
+        run_atheris([a for a in rest if a != "--"])
     elif args.mode == "hypothesis":
         run_hypothesis(args.examples)
     else:

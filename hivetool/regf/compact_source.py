@@ -17,13 +17,17 @@ from ..errors import HiveFormatError
 from . import sublists
 from .bins import HBIN_BASE, HBIN_HEADER_SIZE, file_offset
 from .cells import CELL_ALIGN, CellSpace
-from .nk import KEY_PREDEF_HANDLE, NIL, NK, decode_nk
+from .nk import KEY_COMP_NAME, KEY_PREDEF_HANDLE, NIL, NK, decode_nk
 from .sk import SK, read_sk
-from .vk import DB, DB_SIGNATURE, INLINE, SEGMENT_SIZE, decode_vk, read_data, uses_big_data
+from .vk import DB, DB_SIGNATURE, INLINE, SEGMENT_SIZE, VALUE_COMP_NAME, VK, decode_vk, read_data, uses_big_data
 
 _I32 = struct.Struct("<i")
 _NK_CLASS_CELL = NK.fields.index("class_cell")
 _NK_CLASS_LENGTH = NK.fields.index("class_length")
+_NK_FLAGS = NK.fields.index("flags")
+_NK_NAME_LENGTH = NK.fields.index("name_length")
+_VK_FLAGS = VK.fields.index("flags")
+_VK_NAME_LENGTH = VK.fields.index("name_length")
 
 
 class KeyRecord(NamedTuple):
@@ -168,10 +172,10 @@ class HiveSource:
 
     def _nk(self, cell: int, what: str) -> tuple[tuple, str, int]:
         at, length = self.cells.payload(cell, what)
-        try:
-            fields, name = decode_nk(self.buf, at, length, cell)
-        except UnicodeDecodeError:
-            raise HiveFormatError("key name is stored as UTF-16 but has an odd length", at - 4) from None
+        fields, name = decode_nk(self.buf, at, length, cell)
+        if not fields[_NK_FLAGS] & KEY_COMP_NAME and fields[_NK_NAME_LENGTH] % 2:
+            # Readers show the stray byte as U+FFFD; a rewrite would change the name.
+            raise HiveFormatError("key name is stored as UTF-16 but has an odd length", at - 4)
         if "\\" in name:
             # The path separator cannot be part of a name (regf-format 4.3); writing it anew
             # would make a hive Windows refuses.
@@ -230,10 +234,9 @@ class HiveSource:
         out = []
         for cell in struct.unpack_from(f"<{rec.value_count}I", self.buf, list_at):
             vk_at, vk_length = self.cells.payload(cell, f"value of the nk at file offset 0x{at - 4:x}")
-            try:
-                fields, name = decode_vk(self.buf, vk_at, vk_length)
-            except UnicodeDecodeError:
-                raise HiveFormatError("value name is stored as UTF-16 but has an odd length", vk_at - 4) from None
+            fields, name = decode_vk(self.buf, vk_at, vk_length)
+            if not fields[_VK_FLAGS] & VALUE_COMP_NAME and fields[_VK_NAME_LENGTH] % 2:
+                raise HiveFormatError("value name is stored as UTF-16 but has an odd length", vk_at - 4)
             size_field = fields[2]
             out.append(ValueRecord(name, fields[4], size_field & 0x7FFFFFFF, fields[5], (size_field, fields[3], vk_at)))
         return out
