@@ -55,6 +55,14 @@ class Hive:
         self.edit_subkey_lists: dict[int, sublists.SubkeyList] = {}
         self.edit_value_names: dict[int, dict[str, int]] = {}
 
+    def replace_image(self, buf: bytearray) -> None:
+        """Take ``buf`` as this hive's new content (a whole file image built elsewhere, e.g.
+        by bulk layout), keeping the path, clock and what a save must know."""
+        floor = self.sequence_floor
+        self.__init__(buf, self.path, self.clock)  # type: ignore[misc]
+        self.sequence_floor = floor
+        self.modified = True
+
     # ------------------------------------------------------------------ opening
     @classmethod
     def open(cls, path: str | os.PathLike, clock: Clock | None = None) -> "Hive":

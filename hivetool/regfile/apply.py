@@ -21,6 +21,7 @@ from ..regf import edit
 from ..regf.hive import Hive
 from ..regf.model import Key
 from ..regf.names import check_key_name, check_value_name, upcase
+from .bulk import BULK_MIN_OPS, apply_bulk, is_empty
 from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE, Op, Patch
 
 MAX_LISTED = 20  # foreign keys named in a refusal before "and N more"
@@ -189,6 +190,9 @@ class _KeyCache:
 def apply_plan(hive: Hive, plan: Plan) -> ApplyCounts:
     """Change the hive as the plan says, in order. On an exception, discard the hive."""
     counts = ApplyCounts()
+    if len(plan.ops) >= BULK_MIN_OPS and is_empty(hive):
+        apply_bulk(hive, plan, counts)
+        return counts
     cache = _KeyCache(hive)
     for item in plan.ops:
         op = item.op

@@ -1,0 +1,148 @@
+"""Applying a large patch to an empty hive by laying the result out in one go.
+
+Building a hive from a .reg file (``hivetool new`` then ``import``) is a common job, and
+the sequential path pays for every key and value through the editing engine. When the
+target holds nothing but its root key, the patch is first replayed on a small tree model
+with exactly the semantics of the sequential path (parents created, case-insensitive
+names keeping their first spelling, value order kept, silent deletes of what is missing),
+and the model is then laid out by the bulk builder, which writes canonical lists and no
+slack. The base block of the target is kept (flags, GUIDs, sequence numbers), so saving
+behaves as after any edit.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..regf.compact import TreeSource, build_hive_bytes
+from ..regf.header import BASE_BLOCK, BASE_BLOCK_SIZE, checksum
+from ..regf.hive import Hive
+from ..regf.names import upcase
+from ..regf import sk as skmod
+from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE
+
+BULK_MIN_OPS = 256  # below this the sequential path is as fast and keeps edits surgical
+
+
+class _Model(TreeSource):
+    """Keys as handles into flat lists; children by upcased name; values in order."""
+
+    def __init__(self, root_name: str, minor: int, timestamp: int, descriptor: bytes) -> None:
+        super().__init__(timestamp, descriptor)
+        self.minor = minor
+        self.root_name = root_name
+        self.names: list[str] = [root_name]
+        self.kids: list[dict[str, int]] = [{}]
+        self.vals: list[list[tuple[str, int, bytes]]] = [[]]
+        self.index: list[dict[str, int]] = [{}]
+
+    # -- the TreeSource side
+    def name(self, handle: int) -> str:
+        return self.names[handle]
+
+    def child_handles(self, handle: int) -> Iterable[int]:
+        return self.kids[handle].values()
+
+    def value_items(self, handle: int) -> Iterable[tuple[str, int, bytes]]:
+        return self.vals[handle]
+
+    # -- the patch side
+    def find(self, path: str) -> int | None:
+        handle = 0
+        for part in path.split("\\") if path else ():
+            handle = self.kids[handle].get(upcase(part))
+            if handle is None:
+                return None
+        return handle
+
+    def create(self, path: str) -> tuple[int, int]:
+        handle, made = 0, 0
+        for part in path.split("\\") if path else ():
+            key = upcase(part)
+            child = self.kids[handle].get(key)
+            if child is None:
+                child = len(self.names)
+                self.names.append(part)
+                self.kids.append({})
+                self.vals.append([])
+                self.index.append({})
+                self.kids[handle][key] = child
+                made += 1
+            handle = child
+        return handle, made
+
+    def set_value(self, handle: int, name: str, value_type: int, data: bytes) -> None:
+        key = upcase(name)
+        at = self.index[handle].get(key)
+        if at is None:
+            self.index[handle][key] = len(self.vals[handle])
+            self.vals[handle].append((name, value_type, data))
+        else:
+            stored = self.vals[handle][at][0]  # an existing value keeps its spelling
+            self.vals[handle][at] = (stored, value_type, data)
+
+    def delete_value(self, handle: int, name: str) -> bool:
+        at = self.index[handle].pop(upcase(name), None)
+        if at is None:
+            return False
+        del self.vals[handle][at]
+        self.index[handle] = {upcase(v[0]): i for i, v in enumerate(self.vals[handle])}
+        return True
+
+    def delete_key(self, path: str) -> int:
+        parent_path, _, name = path.rpartition("\\")
+        parent = self.find(parent_path)
+        if parent is None:
+            return 0
+        child = self.kids[parent].pop(upcase(name), None)
+        if child is None:
+            return 0
+        removed, stack = 0, [child]
+        while stack:
+            removed += 1
+            stack.extend(self.kids[stack.pop()].values())
+        return removed
+
+
+def is_empty(hive: Hive) -> bool:
+    """Only a root key with no subkeys, values or class (what ``hivetool new`` makes)."""
+    root = hive.root
+    return root.subkey_count == 0 and root.value_count == 0 and root.class_name is None
+
+
+def apply_bulk(hive: Hive, plan, counts) -> None:
+    """Apply ``plan`` (from :func:`~hivetool.regfile.apply.plan_patch`) to the empty ``hive``,
+    replacing its image; ``counts`` (an ApplyCounts) is filled as the sequential path would."""
+    hive.require_clean("import into it")
+    root = hive.root
+    model = _Model(root.name, hive.minor, hive.clock.now(), skmod.descriptor(hive.space, root.security_cell))
+    for item in plan.ops:
+        op = item.op
+        for target in item.targets:
+            if op.kind == CREATE_KEY:
+                counts.keys_created += model.create(target)[1]
+            elif op.kind == SET_VALUE:
+                handle, made = model.create(target)
+                counts.keys_created += made
+                model.set_value(handle, op.name or "", op.type or 0, op.data or b"")
+                counts.values_set += 1
+            elif op.kind == DELETE_VALUE:
+                handle = model.find(target)
+                if handle is not None and model.delete_value(handle, op.name or ""):
+                    counts.values_deleted += 1
+            elif op.kind == DELETE_KEY:
+                if target == "":
+                    counts.notes.append(f"{op.key} is the hive's root key, which cannot be deleted; skipped")
+                    continue
+                counts.keys_deleted += model.delete_key(target)
+    image = bytearray(build_hive_bytes(model, hive.clock))
+    # Keep the target's base block (sequence numbers, flags, GUIDs, name), with the new
+    # root cell and hive-bins size; the save that follows stamps it as usual.
+    head = bytearray(hive.buf[:BASE_BLOCK_SIZE])
+    for field in ("root_cell", "hbins_size"):
+        BASE_BLOCK.write(head, 0, field, BASE_BLOCK.read(image, 0, field))
+    BASE_BLOCK.write(head, 0, "checksum", checksum(head))
+    image[:BASE_BLOCK_SIZE] = head
+    hive.replace_image(image)
+
+
+__all__ = ["BULK_MIN_OPS", "apply_bulk", "is_empty"]
