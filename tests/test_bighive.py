@@ -87,8 +87,6 @@ def test_open_and_set_one_value_costs_the_same_as_on_a_small_hive(hives):
     assert big["changed_pages"] <= 4
 
 
-@pytest.mark.xfail(strict=True, reason="check (regf/check.py) maps every cell of the hive into CellSpace's Python "
-                   "sets and keeps per-cell records: peak memory about 4x the file size on a hive of small cells")
 def test_check_stays_below_twice_the_file_size(hives):
     code, growth = measured(["check", str(hives["big"])])
     assert code == 0

@@ -410,13 +410,10 @@ def campaign(cases: int, work: Path, campaign_seed: int = SEED, seeds: list[Seed
     return failures, tally
 
 
-# Failures the campaign finds today in code outside this test's reach, each with a reduced
-# reproducer below (strict xfail: when the fix lands, the reproducer passes, the xfail fails,
-# and the entry here must go). Any other failure fails the campaign.
-KNOWN_BUGS = {
-    "surrogates not allowed": "test_name_with_a_lone_surrogate_can_be_listed",
-    "flagged KEY_PREDEF_HANDLE": "test_set_refuses_a_key_whose_value_count_is_a_handle",
-}
+# Failures the campaign finds in code outside this test's reach, each with a reduced
+# reproducer below marked as a strict xfail until its fix lands. Any other failure fails the
+# campaign. (Empty: the bugs found so far are fixed; their reproducers below now pass.)
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def known_bug(detail: str) -> str | None:
@@ -475,8 +472,6 @@ def test_odd_length_utf16_name_reads_without_a_crash(tmp_path, monkeypatch):
     assert code == 3 and "odd length" in err
 
 
-@pytest.mark.xfail(strict=True, reason="cli: ls prints key names decoded with surrogatepass; a lone surrogate "
-                   "(legal in a UTF-16 name) makes click.echo raise UnicodeEncodeError on a UTF-8 stdout")
 def test_name_with_a_lone_surrogate_can_be_listed(tmp_path, monkeypatch):
     monkeypatch.setenv("HIVETOOL_DEBUG", "1")
     path = tmp_path / "surrogate.hiv"
@@ -485,9 +480,6 @@ def test_name_with_a_lone_surrogate_can_be_listed(tmp_path, monkeypatch):
     assert code == 0, err
 
 
-@pytest.mark.xfail(strict=True, reason="engine: edit.set_value writes a value list to a key flagged "
-                   "KEY_PREDEF_HANDLE (0x40), whose value-count field is a handle, so no reader sees the value "
-                   "while set reports success; it should refuse")
 def test_set_refuses_a_key_whose_value_count_is_a_handle(tmp_path, monkeypatch):
     monkeypatch.setenv("HIVETOOL_DEBUG", "1")
     hive = Hive.new(5, clock=CLOCK)

@@ -133,18 +133,9 @@ def chain(tmp_path_factory) -> Path:
     return path
 
 
-CHAIN_MEMORY = pytest.mark.xfail(
-    strict=True,
-    reason="engine: CellSpace keeps every mapped cell start in a Python set (about 88 bytes a cell), and "
-    "info/check hold extra copies of the file, so visiting all of this 10 MB hive of small cells costs 2.9x-3.5x "
-    "its size (compaction, which indexes cells in a bitmap, stays at 1.6x)",
-)
-
-
 @pytest.mark.parametrize("name", [
     "compact", "set at depth 10,000", "ls at depth 10,000",
-    pytest.param("get", marks=CHAIN_MEMORY), pytest.param("walk", marks=CHAIN_MEMORY),
-    pytest.param("info", marks=CHAIN_MEMORY), pytest.param("check", marks=CHAIN_MEMORY),
+    "get", "walk", "info", "check",
 ])
 def test_a_chain_of_100000_keys(name, chain, tmp_path):
     depth = DEPTH if "10,000" not in name else 10_000
@@ -211,19 +202,11 @@ def huge_value_hives(work: Path) -> dict[str, Path]:
 
 
 HUGE = ["cell-1.3", "claim-1.5", "repeated-segments"]
-READS_DATA = {"ls -r", "get", "export"}  # the commands that decode value data
-KNOWN = pytest.mark.xfail(
-    strict=True,
-    reason="engine: vk._read_big joins one copy per segment slot, so a db naming one 16 KiB segment 65,535 "
-    "times yields 1 GiB; it should refuse a segment list that names a cell twice (compaction does)",
-)
 
 
 @pytest.mark.parametrize("name", ["info", "ls -r", "get", "check", "export", "set", "compact"])
 @pytest.mark.parametrize("hive_name", HUGE)
-def test_values_claiming_gigabytes(hive_name, name, tmp_path, request):
-    if hive_name == "repeated-segments" and name in READS_DATA:
-        request.applymarker(KNOWN)
+def test_values_claiming_gigabytes(hive_name, name, tmp_path):
     path = huge_value_hives(tmp_path)[hive_name]
     argv, allowed = commands(path, tmp_path, "a\\b", "big" if hive_name == "repeated-segments" else "v")[name]
     if name in ("get", "export", "compact"):

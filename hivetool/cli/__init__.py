@@ -35,7 +35,20 @@ _register_maint_commands(cli)
 _register_log_commands(cli)
 
 
+def _escape_unprintable_output() -> None:
+    """Names may hold lone UTF-16 surrogates (legal in a hive), and a terminal or pipe may not
+    take every character: print such characters as backslash escapes instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _escape_unprintable_output()
     try:
         # Without standalone mode click returns the code of a ``click.exceptions.Exit``
         # raised inside a command (``check`` exits 1 that way) instead of raising it.

@@ -8,6 +8,7 @@ and changing one value touches a handful of bins, not the whole file.
 from __future__ import annotations
 
 import struct
+from array import array
 from bisect import bisect_left, insort
 from typing import Iterator
 
@@ -31,7 +32,7 @@ class _BinCells:
     __slots__ = ("starts", "broken_at", "problem")
 
     def __init__(self) -> None:
-        self.starts: list[int] = []
+        self.starts = array("I")  # 4 bytes a cell: big hives have millions of cells
         self.broken_at: int | None = None
         self.problem: str | None = None
 
@@ -45,7 +46,9 @@ class CellSpace:
         # asks, so a scan of all bins here would make each edit O(hive).
         self._damaged = [b for b in self.bins if b.problem]
         self._cells: dict[int, _BinCells] = {}  # bin index -> mapped cells
-        self._starts: set[int] = set()  # every cell start in a mapped bin
+        # One bit per 8-byte unit of the hive-bins area: set where a mapped cell starts. A set
+        # of ints would cost ~90 bytes a cell and put memory far above the file's size.
+        self._start_bits = bytearray((hbins_size >> 6) + 1)
         self._free: list[tuple[int, int]] = []  # (size, offset) of free cells in mapped bins
         self._unmapped_from_end = len(self.bins)  # bins below this index may be unmapped
 
@@ -81,7 +84,9 @@ class CellSpace:
             if size > 0:
                 insort(free, (length, at))
             at += length
-        self._starts.update(starts)
+        bits = self._start_bits
+        for start in starts:
+            bits[start >> 6] |= 1 << ((start >> 3) & 7)
         self._cells[index] = cells
         return cells
 
@@ -97,7 +102,16 @@ class CellSpace:
         if cell < HBIN_HEADER_SIZE or cell >= self.end or cell % CELL_ALIGN:
             return False
         self._map_bin(self.bin_index(cell))
-        return cell in self._starts and self.raw_size(cell) < 0
+        return self._is_start(cell) and self.raw_size(cell) < 0
+
+    def _is_start(self, cell: int) -> bool:
+        return bool(self._start_bits[cell >> 6] >> ((cell >> 3) & 7) & 1)
+
+    def _set_start(self, cell: int) -> None:
+        self._start_bits[cell >> 6] |= 1 << ((cell >> 3) & 7)
+
+    def _clear_start(self, cell: int) -> None:
+        self._start_bits[cell >> 6] &= ~(1 << ((cell >> 3) & 7)) & 0xFF
 
     def raw_size(self, cell: int) -> int:
         return _I32.unpack_from(self.buf, HBIN_BASE + cell)[0]
@@ -113,9 +127,9 @@ class CellSpace:
                 f"8-byte cell boundary",
                 file_offset(cell) if cell < self.end else None,
             )
-        if cell not in self._starts:
+        if not self._start_bits[cell >> 6] >> ((cell >> 3) & 7) & 1:
             cells = self._map_bin(self._page_bin[cell // PAGE])
-            if cell not in self._starts:
+            if not self._is_start(cell):
                 if cells.broken_at is not None and cell >= cells.broken_at:
                     raise HiveFormatError(
                         f"{what} points into a damaged bin region: {cells.problem}",
@@ -165,7 +179,7 @@ class CellSpace:
             if nsize > 0:
                 self._unlist_free(nsize, nxt)
                 del starts[i + 1]
-                self._starts.discard(nxt)
+                self._clear_start(nxt)
                 length += nsize
         if i > 0:
             prev = starts[i - 1]
@@ -173,7 +187,7 @@ class CellSpace:
             if psize > 0:
                 self._unlist_free(psize, prev)
                 del starts[i]
-                self._starts.discard(cell)
+                self._clear_start(cell)
                 cell, length = prev, psize + length
         _I32.pack_into(self.buf, HBIN_BASE + cell, length)
         insort(self._free, (length, cell))
@@ -215,7 +229,7 @@ class CellSpace:
         rest = cell + need
         _I32.pack_into(self.buf, HBIN_BASE + rest, length - need)
         insort(self._map_bin(self.bin_index(cell)).starts, rest)
-        self._starts.add(rest)
+        self._set_start(rest)
         insort(self._free, (length - need, rest))
 
     def _append_bin(self, need: int) -> int:
@@ -235,7 +249,8 @@ class CellSpace:
         cells = _BinCells()
         cells.starts.append(cell)
         self._cells[index] = cells
-        self._starts.add(cell)
+        self._start_bits.extend(bytes(max(0, ((start + size) >> 6) + 1 - len(self._start_bits))))
+        self._set_start(cell)
         self.end = start + size
         return cell
 

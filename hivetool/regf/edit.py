@@ -126,10 +126,10 @@ def create_key(hive: "Hive", path: str) -> tuple[Key, list[str]]:
         cell = hive.find_child(key.cell, part)
         if cell is None:
             cell = add_subkey(hive, key.cell, part)
-            child = hive.key_at(cell, key.path)
+            child = hive.key_at(cell, key)
             created.append(child.path)
         else:
-            child = hive.key_at(cell, key.path)
+            child = hive.key_at(cell, key)
         key = child
     return key, created
 
@@ -245,6 +245,9 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
     count = rec[nkmod.I_VALUE_COUNT] if rec[nkmod.I_VALUES] != NIL else 0
     if rec[nkmod.I_FLAGS] & nkmod.KEY_SYM_LINK and (wanted != "SYMBOLICLINKVALUE" or (existing is None and count)):
         raise RefusedUnsafe(f"{key.path!r} is a symbolic link key; it holds only SymbolicLinkValue")
+    if rec[nkmod.I_FLAGS] & nkmod.KEY_PREDEF_HANDLE:
+        # Its value-count field holds a predefined handle, not values: nothing would read them.
+        raise RefusedUnsafe(f"{key.path!r} is a predefined-handle key (flag 0x40); it cannot hold values")
 
     _begin(hive, "set a value")
     if existing is not None:

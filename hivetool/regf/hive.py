@@ -120,9 +120,12 @@ class Hive:
             raise self._error(err) from None
         return Key(self, self.root_cell, name, "")
 
-    def key_at(self, cell: int, parent_path: str) -> Key:
-        _, name = self._decode(cell, f"subkey of {parent_path or '(root)'!r}")
-        return Key(self, cell, name, _join(parent_path, name))
+    def key_at(self, cell: int, parent: "Key | str") -> Key:
+        """The key at ``cell``, a subkey of ``parent`` (a Key, or its path inside the hive)."""
+        _, name = self._decode(cell, "a subkey list entry")
+        if isinstance(parent, Key):
+            return Key(self, cell, name, parent)
+        return Key(self, cell, name, _join(parent, name))
 
     def key(self, path: str) -> Key:
         """The key at ``path`` (case-insensitive, ``\\``-separated); raises KeyNotFound."""
@@ -213,6 +216,10 @@ class Hive:
         from .model import u32_list
 
         return list(u32_list(self.buf, list_at, count))
+
+    def value_name(self, cell: int) -> str:
+        at, length = self.space.payload(cell, "value")
+        return decode_vk(self.buf, at, length)[1]
 
     def read_value(self, cell: int) -> Value:
         at, length = self.space.payload(cell, "value")

@@ -26,7 +26,8 @@ def hive_info(path: str, replay_logs: bool = False, log_paths: list[str] | None 
         require_replayed(Replayed(path, image, report, found))
         hive = Hive.from_replay(image, path, None, report.sequence_floor)
     else:
-        hive = Hive.from_bytes(data, path)
+        del image  # a copy only when the hive is dirty; the file's own bytes are what we show
+        hive = Hive(data, path)
     h = hive.header
     try:
         root_name = hive.root.name

@@ -52,13 +52,36 @@ class Value:
 
 
 class Key:
-    __slots__ = ("hive", "cell", "name", "path")
+    __slots__ = ("hive", "cell", "name", "_path", "_parent")
 
-    def __init__(self, hive: "Hive", cell: int, name: str, path: str) -> None:
+    def __init__(self, hive: "Hive", cell: int, name: str, path: "str | Key") -> None:
+        """``path`` is the key's path inside the hive, or its parent Key: then the path is
+        joined only when asked for, so walking a chain of 100,000 keys stays linear."""
         self.hive = hive
         self.cell = cell
         self.name = name
-        self.path = path  # inside the hive, '\'-separated, '' for the root
+        if isinstance(path, Key):
+            self._path: str | None = None
+            self._parent: Key | None = path
+        else:
+            self._path = path
+            self._parent = None
+
+    @property
+    def path(self) -> str:
+        """Inside the hive, ``\\``-separated; ``''`` for the root."""
+        if self._path is None:
+            names = []
+            key: Key | None = self
+            while key is not None and key._path is None:
+                names.append(key.name)
+                key = key._parent
+            base = key._path if key is not None else ""
+            if base:
+                names.append(base)
+            self._path = "\\".join(reversed(names))
+            self._parent = None
+        return self._path
 
     def __repr__(self) -> str:
         return f"<Key {self.path or '(root)'} at file offset 0x{file_offset(self.cell):x}>"
@@ -110,14 +133,14 @@ class Key:
 
     @located
     def subkeys(self) -> list["Key"]:
-        return [self.hive.key_at(cell, self.path) for cell in self.hive.child_cells(self.cell)]
+        return [self.hive.key_at(cell, self) for cell in self.hive.child_cells(self.cell)]
 
     @located
     def subkey(self, name: str) -> "Key":
         cell = self.hive.find_child(self.cell, name)
         if cell is None:
             raise KeyNotFound(f"key {_join(self.path, name)!r} not found")
-        return self.hive.key_at(cell, self.path)
+        return self.hive.key_at(cell, self)
 
     @located
     def values(self) -> list[Value]:
@@ -127,9 +150,10 @@ class Key:
     def value(self, name: str) -> Value:
         wanted = upcase(name)
         for cell in self.hive.value_cells(self.cell):
-            value = self.hive.read_value(cell)
-            if value.name == name or upcase(value.name) == wanted:
-                return value
+            # Names only: a damaged sibling's data must not keep this value from being read.
+            stored = self.hive.value_name(cell)
+            if stored == name or upcase(stored) == wanted:
+                return self.hive.read_value(cell)
         shown = "the default value" if name == "" else f"value {name!r}"
         raise ValueNotFound(f"{shown} not found in key {self.path or '(root)'!r}")
 

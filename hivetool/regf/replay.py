@@ -174,16 +174,18 @@ class _Outcome:
 
 def replay(data: bytes | bytearray, logs: list[TransactionLog], name: str) -> tuple[bytearray, ReplayReport]:
     """Apply ``logs`` to the primary image ``data`` (not modified); return the recovered
-    image and the report. A clean hive comes back unchanged; when nothing could be applied
-    the image is the primary as it was and ``report.applied_anything`` is False."""
+    image and the report. A clean hive comes back unchanged (a bytearray ``data`` as the
+    same object); when nothing could be applied the image is the primary as it was and
+    ``report.applied_anything`` is False."""
     state = primary_state(data, name)
     report = ReplayReport(name, state.dirty, (state.seq1, state.seq2), state.hbins_size)
     report.logs = [log.describe() for log in logs]
     report.sequence_floor = max([state.seq1, state.seq2] + [log.max_sequence for log in logs])
-    buf = bytearray(data)
     if not state.dirty:
         report.notes.append("the hive is clean: Windows ignores its logs")
-        return buf, report
+        # Nothing changes: hand back the caller's own bytearray rather than a copy of it.
+        return (data if isinstance(data, bytearray) else bytearray(data)), report
+    buf = bytearray(data)
     if state.header_problem:
         report.notes.append(f"the primary's {state.header_problem}: its base block must come from a log")
     candidates = []

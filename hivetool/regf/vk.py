@@ -88,9 +88,13 @@ def _read_big(space: CellSpace, cell: int, length: int, what: str) -> bytes:
     list_at, list_length = space.payload(seg_list, "segment list of big data")
     if list_length < 4 * count:
         raise HiveFormatError(f"segment list holds {list_length // 4} offsets, {count} needed", list_at - 4)
+    segments = struct.unpack_from(f"<{count}I", space.buf, list_at)
+    if len(set(segments)) != count:
+        # One cell named many times would turn a small file into gigabytes of data.
+        raise HiveFormatError("big-data segment list names the same cell more than once", list_at - 4)
     parts = []
     remaining = length
-    for segment in struct.unpack_from(f"<{count}I", space.buf, list_at):
+    for segment in segments:
         seg_at, seg_length = space.payload(segment, "big-data segment")
         take = min(SEGMENT_SIZE, remaining)
         if seg_length < take:

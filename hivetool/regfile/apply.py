@@ -174,14 +174,14 @@ class _KeyCache:
             name = parts[index]
             cell = None if key.cell in self.created else self.hive.find_child(key.cell, name)
             if cell is not None:
-                key = self.hive.key_at(cell, key.path)
+                key = self.hive.key_at(cell, key)
             elif not create:
                 raise KeyNotFound(f"key {path!r} not found")
             else:
                 cell = edit.add_subkey(self.hive, key.cell, name)
                 self.created.add(cell)
                 made += 1
-                key = Key(self.hive, cell, name, f"{key.path}\\{name}" if key.path else name)
+                key = Key(self.hive, cell, name, key)
             self.keys["\\".join(uppers[: index + 1])] = key
         self.exact[path] = key
         return key, made
