@@ -5,20 +5,48 @@ and exit code; no traceback reaches the user unless ``HIVETOOL_DEBUG=1`` asks fo
 """
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import click
 
 from ..errors import EXIT_MALFORMED, EXIT_USAGE, HivetoolError
-from .hive_cmds import register as _register_hive_commands
-from .ports_cmds import register as _register_ports_commands
-from .reg_cmds import register as _register_reg_commands
-from .maint_cmds import register as _register_maint_commands
-from .log_cmds import register as _register_log_commands
+
+# Command name -> (module, attribute). A command's module is imported only when that command
+# runs (or help lists them all), so ``hivetool set`` does not pay for .reg, replay and ports
+# code at start-up: image pipelines run it thousands of times.
+COMMANDS = {
+    "info": ("hive_cmds", "info"),
+    "ls": ("hive_cmds", "ls_"),
+    "get": ("hive_cmds", "get"),
+    "set": ("hive_cmds", "set_"),
+    "mkkey": ("hive_cmds", "mkkey"),
+    "rm": ("hive_cmds", "rm"),
+    "new": ("hive_cmds", "new"),
+    "check": ("hive_cmds", "check"),
+    "ports": ("ports_cmds", "ports"),
+    "export": ("reg_cmds", "export"),
+    "import": ("reg_cmds", "import_"),
+    "diff": ("reg_cmds", "diff"),
+    "reg": ("reg_cmds", "reg"),
+    "replay": ("log_cmds", "replay"),
+    "compact": ("maint_cmds", "compact"),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="hivetool", prog_name="hivetool")
 def cli() -> None:
     """Read and write Windows registry hives and .reg files, offline.
@@ -26,13 +54,6 @@ def cli() -> None:
     Exit codes: 0 done, 1 check found problems, 2 usage, 3 malformed input,
     4 refused as unsafe, 5 key or value not found, 6 I/O error.
     """
-
-
-_register_hive_commands(cli)
-_register_ports_commands(cli)
-_register_reg_commands(cli)
-_register_maint_commands(cli)
-_register_log_commands(cli)
 
 
 def _escape_unprintable_output() -> None:

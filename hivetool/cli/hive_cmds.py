@@ -8,7 +8,6 @@ import click
 from ..errors import EXIT_FINDINGS, KeyNotFound, UsageError
 from ..fileio import atomic_write, read_file
 from ..regf.hive import Hive
-from ..regf.info import hive_info
 from ..regf.types import data_from_cli, parse_type, type_name
 from ..timeutil import Clock
 from ..verify import Expect
@@ -52,6 +51,8 @@ def _logs_text(logs: list[dict]) -> str:
 def info(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str, ...]) -> None:
     """Version, sizes, root name, sequence numbers, dirty state, checksum, logs beside it
     (format, sequence numbers) and what a replay would apply."""
+    from ..regf.info import hive_info
+
     facts = hive_info(hive_path, replay_logs or bool(log_paths), list(log_paths) or None)
     if as_json:
         emit_json(facts)
