@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -100,15 +101,79 @@ def job_walk(runs: int, with_regipy: bool) -> list[tuple[str, str, float]]:
     return rows
 
 
+def hivetool_cli(*args: str) -> list[str]:
+    return [str(Path(PY).with_name("hivetool")), *args]
+
+
+def job_export(runs: int) -> list[tuple[str, str, float]]:
+    job = "export the whole hive to .reg (whole process)"
+    rows = [(job, "hivetool export", median_of(runs, lambda: process_seconds(
+        hivetool_cli("export", str(SYSTEM), "-o", str(SCRATCH / "bench-export.reg")))))]
+    if shutil.which("hivexregedit"):
+        rows.append((job, "hivexregedit --export", median_of(max(1, runs // 3), lambda: process_seconds(
+            ["sh", "-c", f"hivexregedit --export --prefix 'HKEY_LOCAL_MACHINE\\SYSTEM' '{SYSTEM}' '\\' "
+                         f"> {SCRATCH / 'bench-hivex.reg'}"]))))
+    if shutil.which("reged"):
+        rows.append((job, "reged -x (chntpw; lossy)", median_of(runs, lambda: process_seconds(
+            ["reged", "-x", str(SYSTEM), "HKEY_LOCAL_MACHINE\\SYSTEM", "\\", str(SCRATCH / "bench-reged.reg")]))))
+    return rows
+
+
+def job_import(runs: int) -> list[tuple[str, str, float]]:
+    job = "import that export into an empty hive (whole process)"
+    export = SCRATCH / "bench-export.reg"
+    if not export.exists():
+        process_seconds(hivetool_cli("export", str(SYSTEM), "-o", str(export)))
+    empty = SCRATCH / "bench-empty.hiv"
+    process_seconds(hivetool_cli("new", str(empty), "--timestamp", "@0"))
+    out = SCRATCH / "bench-imported.hiv"
+    rows = [(job, "hivetool import", median_of(runs, lambda: process_seconds(hivetool_cli(
+        "import", str(empty), str(export), "--root", "HKEY_LOCAL_MACHINE\\SYSTEM", "-o", str(out)))))]
+    rows.append((job + ": result size / source size", "hivetool import", out.stat().st_size / SYSTEM.stat().st_size))
+    if shutil.which("hivexregedit"):
+        target = SCRATCH / "bench-hivex-merge.hiv"
+
+        def merge() -> float:
+            shutil.copyfile(empty, target)
+            return process_seconds(["hivexregedit", "--merge", "--prefix", "HKEY_LOCAL_MACHINE\\SYSTEM",
+                                    "--encoding", "UTF-16LE", str(target), str(export)])
+
+        rows.append((job, "hivexregedit --merge", median_of(1, merge)))
+        rows.append((job + ": result size / source size", "hivexregedit --merge",
+                     target.stat().st_size / SYSTEM.stat().st_size))
+    return rows
+
+
+def job_replay(runs: int) -> list[tuple[str, str, float]]:
+    if not SYSTEM_B.is_file():
+        return []
+    return [("replay SYSTEM_B with its 3 MB logs (whole process)", "hivetool replay", median_of(runs, lambda: process_seconds(
+        hivetool_cli("replay", str(SYSTEM_B), "-o", str(SCRATCH / "bench-replayed.hiv")))))]
+
+
+def job_maintenance(runs: int) -> list[tuple[str, str, float]]:
+    return [
+        ("structural check (whole process)", "hivetool check", median_of(runs, lambda: process_seconds(
+            hivetool_cli("check", str(SYSTEM))))),
+        ("compact (whole process)", "hivetool compact", median_of(max(1, runs // 2), lambda: process_seconds(
+            hivetool_cli("compact", str(SYSTEM), "-o", str(SCRATCH / "bench-compact.hiv"))))),
+    ]
+
+
 JOBS: dict[str, Callable[[argparse.Namespace], list[tuple[str, str, float]]]] = {
     "set": lambda a: job_set(a.runs),
     "walk": lambda a: job_walk(a.runs, a.with_regipy),
+    "export": lambda a: job_export(a.runs),
+    "import": lambda a: job_import(max(1, a.runs // 2)),
+    "replay": lambda a: job_replay(a.runs),
+    "maintenance": lambda a: job_maintenance(max(1, a.runs // 2)),
 }
 
 
 def render(rows: list[tuple[str, str, float]]) -> str:
     lines = ["| job | tool | seconds |", "|---|---|---|"]
-    lines += [f"| {job} | {tool} | {seconds:.3f} |" for job, tool, seconds in rows]
+    lines += [f"| {job} | {tool} | {seconds:.3f} |" if "size" not in job else f"| {job} | {tool} | {seconds:.2f}x |"
+              for job, tool, seconds in rows]
     return "\n".join(lines)
 
 
