@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import oracles
-from corpus import corpus_path, files_with_role, require_corpus
+from corpus import files_with_role, require_corpus
 from hivetool import Hive
 from hivetool.cli import main
 from hivetool.regf.check import check_hive

@@ -255,7 +255,7 @@ def test_diff_writes_only_what_changed(capsysbinary, system, tmp_path):
 # ------------------------------------------------------------------------------ reg check, reg fmt
 def test_reg_check_lists_every_diagnostic(capsysbinary, tmp_path):
     good = reg_file(tmp_path / "good.reg", f"[{SYSTEM}\\Setup]\n\"a\"=dword:00000001\n")
-    bad = reg_file(tmp_path / "bad.reg", f"[HKLM\\SYSTEM]\n\"a\"=dword:\n\"b\"=\"x\"#\n")
+    bad = reg_file(tmp_path / "bad.reg", "[HKLM\\SYSTEM]\n\"a\"=dword:\n\"b\"=\"x\"#\n")
     code, out, err = invoke(capsysbinary, "reg", "check", good)
     assert (code, out.decode(), err) == (0, f"{good}: 0 error(s), 0 warning(s) (5.00, utf-16-le)\n", "")
     code, out, err = invoke(capsysbinary, "reg", "check", good, bad)

@@ -1,11 +1,9 @@
 """Commands on one hive: info, ls, get, set, mkkey, rm, new, check."""
 from __future__ import annotations
 
-import os
-
 import click
 
-from ..errors import EXIT_FINDINGS, KeyNotFound, UsageError
+from ..errors import EXIT_FINDINGS, UsageError
 from ..fileio import atomic_write, read_file
 from ..regf.hive import Hive
 from ..regf.types import data_from_cli, parse_type, type_name

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from ..errors import HiveFormatError, KeyNotFound, RefusedUnsafe, UsageError, ValueNotFound
+from ..errors import HiveFormatError, RefusedUnsafe, UsageError, ValueNotFound
 from . import nk as nkmod
 from . import sk as skmod
 from . import sublists

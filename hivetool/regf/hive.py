@@ -6,18 +6,17 @@ and an edit changes only the cells it must, so every other byte of the file is k
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Iterator
 
-from ..errors import DirtyHiveError, HiveFormatError, HiveIOError, UsageError
+from ..errors import DirtyHiveError, HiveFormatError, UsageError
 from ..fileio import atomic_write, read_file
 from ..timeutil import Clock
 from . import edit
 from . import nk as nkmod
 from . import sublists
-from .bins import HBIN, HBIN_BASE, file_offset
+from .bins import HBIN, HBIN_BASE
 from .cells import CellSpace
-from .header import BASE_BLOCK, Header, read_header, stamp_clean
+from .header import Header, read_header, stamp_clean
 from .model import Key, Value, _join
 from .names import lh_hash, sort_key, upcase
 from .nk import NIL, NK, decode_nk

@@ -4,7 +4,6 @@ from __future__ import annotations
 import struct
 
 from ..errors import HiveFormatError
-from .bins import file_offset
 from .cells import CellSpace
 from .layout import Layout
 

@@ -13,7 +13,7 @@ deleting a missing key or value is silent; deleting a key deletes its subtree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import KeyNotFound, RefusedUnsafe, RegFileError, UsageError, ValueNotFound
 from ..paths import ControlSetChoice, ForeignPath, PathMapper
@@ -22,7 +22,8 @@ from ..regf.hive import Hive
 from ..regf.model import Key
 from ..regf.names import check_key_name, check_value_name, upcase
 from .bulk import BULK_MIN_OPS, apply_bulk, is_empty
-from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE, Op, Patch
+from .steps import ApplyCounts, run_steps
+from .patch import DELETE_KEY, DELETE_VALUE, SET_VALUE, Op, Patch
 
 MAX_LISTED = 20  # foreign keys named in a refusal before "and N more"
 
@@ -50,19 +51,6 @@ class Plan:
     @property
     def warnings(self) -> list[str]:
         return self.mapper.warnings
-
-
-@dataclass
-class ApplyCounts:
-    keys_created: int = 0
-    keys_deleted: int = 0
-    values_set: int = 0
-    values_deleted: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (f"{self.keys_created} key(s) created, {self.keys_deleted} deleted; "
-                f"{self.values_set} value(s) set, {self.values_deleted} deleted")
 
 
 def _bad_input(op: Op, message: str) -> Exception:
@@ -187,40 +175,48 @@ class _KeyCache:
         return key, made
 
 
+class _HiveStore:
+    """The hive itself as a KeyStore, with the key cache above in front of it."""
+
+    def __init__(self, hive: Hive) -> None:
+        self.hive = hive
+        self.cache = _KeyCache(hive)
+
+    def create(self, path: str) -> tuple[Key, int]:
+        return self.cache.create(path)
+
+    def find(self, path: str) -> Key | None:
+        try:
+            return self.cache.find(path)
+        except KeyNotFound:
+            return None
+
+    def set_value(self, key: Key, name: str, value_type: int, data: bytes) -> None:
+        self.hive.set_value(key, name, value_type, data)
+
+    def delete_value(self, key: Key, name: str) -> bool:
+        try:
+            self.hive.delete_value(key, name)
+            return True
+        except ValueNotFound:
+            return False
+
+    def delete_key(self, path: str) -> int:
+        key = self.find(path)
+        if key is None:
+            return 0
+        removed = self.hive.delete_key(key, recursive=True)
+        self.cache.clear()  # cells were freed and may be reused
+        return removed
+
+
 def apply_plan(hive: Hive, plan: Plan) -> ApplyCounts:
     """Change the hive as the plan says, in order. On an exception, discard the hive."""
     counts = ApplyCounts()
     if len(plan.ops) >= BULK_MIN_OPS and is_empty(hive):
         apply_bulk(hive, plan, counts)
         return counts
-    cache = _KeyCache(hive)
-    for item in plan.ops:
-        op = item.op
-        for target in item.targets:
-            if op.kind == CREATE_KEY:
-                counts.keys_created += cache.create(target)[1]
-            elif op.kind == SET_VALUE:
-                key, made = cache.create(target)
-                counts.keys_created += made
-                hive.set_value(key, op.name or "", op.type or 0, op.data or b"")
-                counts.values_set += 1
-            elif op.kind == DELETE_VALUE:
-                try:
-                    hive.delete_value(cache.find(target), op.name or "")
-                    counts.values_deleted += 1
-                except (KeyNotFound, ValueNotFound):
-                    pass  # Windows deletes a missing value silently
-            elif op.kind == DELETE_KEY:
-                if target == "":
-                    counts.notes.append(f"{op.key} is the hive's root key, which cannot be deleted; skipped")
-                    continue
-                try:
-                    key = cache.find(target)
-                except KeyNotFound:
-                    continue  # Windows deletes a missing key silently (4.8)
-                counts.keys_deleted += hive.delete_key(key, recursive=True)
-                cache.clear()
-    return counts
+    return run_steps(plan.ops, _HiveStore(hive), counts)
 
 
 def apply_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int = "auto",

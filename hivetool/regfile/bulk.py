@@ -18,7 +18,7 @@ from ..regf.header import BASE_BLOCK, BASE_BLOCK_SIZE, checksum
 from ..regf.hive import Hive
 from ..regf.names import upcase
 from ..regf import sk as skmod
-from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE
+from .steps import run_steps
 
 BULK_MIN_OPS = 256  # below this the sequential path is as fast and keeps edits surgical
 
@@ -115,25 +115,7 @@ def apply_bulk(hive: Hive, plan, counts) -> None:
     hive.require_clean("import into it")
     root = hive.root
     model = _Model(root.name, hive.minor, hive.clock.now(), skmod.descriptor(hive.space, root.security_cell))
-    for item in plan.ops:
-        op = item.op
-        for target in item.targets:
-            if op.kind == CREATE_KEY:
-                counts.keys_created += model.create(target)[1]
-            elif op.kind == SET_VALUE:
-                handle, made = model.create(target)
-                counts.keys_created += made
-                model.set_value(handle, op.name or "", op.type or 0, op.data or b"")
-                counts.values_set += 1
-            elif op.kind == DELETE_VALUE:
-                handle = model.find(target)
-                if handle is not None and model.delete_value(handle, op.name or ""):
-                    counts.values_deleted += 1
-            elif op.kind == DELETE_KEY:
-                if target == "":
-                    counts.notes.append(f"{op.key} is the hive's root key, which cannot be deleted; skipped")
-                    continue
-                counts.keys_deleted += model.delete_key(target)
+    run_steps(plan.ops, model, counts)
     image = bytearray(build_hive_bytes(model, hive.clock))
     # Keep the target's base block (sequence numbers, flags, GUIDs, name), with the new
     # root cell and hive-bins size; the save that follows stamps it as usual.
