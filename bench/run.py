@@ -11,6 +11,7 @@ only for /usr/bin/python3. Outputs go to /dev/shm. Each figure is the median of 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import shutil
@@ -131,12 +132,15 @@ def job_import(runs: int) -> list[tuple[str, str, float]]:
         "import", str(empty), str(export), "--root", "HKEY_LOCAL_MACHINE\\SYSTEM", "-o", str(out)))))]
     rows.append((job + ": result size / source size", "hivetool import", out.stat().st_size / SYSTEM.stat().st_size))
     if shutil.which("hivexregedit"):
+        # hivexregedit cannot read UTF-16 .reg files (what regedit writes): give it a UTF-8 copy.
+        utf8 = SCRATCH / "bench-export-utf8.reg"
+        utf8.write_text(export.read_bytes().decode("utf-16"), encoding="utf-8")
         target = SCRATCH / "bench-hivex-merge.hiv"
 
         def merge() -> float:
             shutil.copyfile(empty, target)
             return process_seconds(["hivexregedit", "--merge", "--prefix", "HKEY_LOCAL_MACHINE\\SYSTEM",
-                                    "--encoding", "UTF-16LE", str(target), str(export)])
+                                    str(target), str(utf8)])
 
         rows.append((job, "hivexregedit --merge", median_of(1, merge)))
         rows.append((job + ": result size / source size", "hivexregedit --merge",
@@ -186,6 +190,9 @@ def main() -> int:
     args = parser.parse_args()
     if not SYSTEM.is_file():
         sys.exit(f"corpus hive not found: {SYSTEM} (set HIVETOOL_CORPUS)")
+    # Measure hivetool as installed, with its bytecode cached (pip compiles it at install;
+    # PYTHONDONTWRITEBYTECODE or a fresh editable checkout would leave it uncompiled).
+    compileall.compile_dir(str(HERE.parent / "hivetool"), quiet=1)
     rows: list[tuple[str, str, float]] = []
     for name in args.jobs.split(","):
         rows += JOBS[name.strip()](args)

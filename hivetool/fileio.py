@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Union
 
@@ -93,6 +91,8 @@ class _PendingFile:
                 os.close(self.fd)  # no /proc to name it by later: use a named file instead
                 self.fd = -1
         if self.fd < 0:
+            import tempfile  # only for the fallback: spare the import on every start-up
+
             self.fd, self.temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
 
     def _proc_path(self) -> str:
@@ -127,7 +127,7 @@ class _PendingFile:
                 pass
             # An existing file is replaced through a temporary name: link, then rename at
             # once, so only a kill between these two calls could leave that (complete) file.
-            name = f".{self.target.name}.{secrets.token_hex(6)}.tmp"
+            name = f".{self.target.name}.{os.urandom(6).hex()}.tmp"
             os.link(self._proc_path(), name, dst_dir_fd=folder_fd, follow_symlinks=True)
             self.temp = str(self.folder / name)
             os.replace(name, self.target.name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)

@@ -6,11 +6,14 @@ image builds can be made byte-reproducible.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import time
+from typing import TYPE_CHECKING
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 # FILETIME counts 100 ns ticks since 1601-01-01 UTC; Unix time starts 11,644,473,600 s later.
 _EPOCH_DELTA_SECONDS = 11_644_473_600
@@ -27,6 +30,8 @@ def unix_to_filetime(seconds: float) -> int:
 
 def filetime_to_datetime(filetime: int) -> _dt.datetime:
     """A timezone-aware UTC datetime; FILETIME values beyond year 9999 are clamped."""
+    import datetime as _dt  # only where dates are shown or parsed: not on every start-up
+
     base = _dt.datetime(1601, 1, 1, tzinfo=_dt.timezone.utc)
     try:
         return base + _dt.timedelta(microseconds=filetime // 10)
@@ -52,6 +57,8 @@ def parse_timestamp(text: str) -> int:
             return unix_to_filetime(float(raw[1:]))
         except ValueError:
             raise UsageError(f"bad timestamp {text!r}: expected @<seconds since 1970>") from None
+    import datetime as _dt
+
     try:
         moment = _dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:

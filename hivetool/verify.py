@@ -6,13 +6,12 @@ or values. They are imported here only, so commands that do not verify stay fast
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import VerifyFailed
 
 
-@dataclass(frozen=True)
-class Expect:
+class Expect(NamedTuple):
     """One thing the written hive must show: a value (type + bytes), a key, or an absence."""
 
     key: str

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import click
 
@@ -37,8 +36,7 @@ def write_options(func: Callable) -> Callable:
     return func
 
 
-@dataclass
-class WriteTarget:
+class WriteTarget(NamedTuple):
     path: str
     clock: Clock
     verify: bool

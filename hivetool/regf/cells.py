@@ -18,7 +18,7 @@ from .bins import HBIN_BASE, HBIN_HEADER_SIZE, PAGE, Bin, file_offset, walk_bins
 _I32 = struct.Struct("<i")
 CELL_ALIGN = 8
 MAX_CELL_PAYLOAD = 1024 * 1024  # larger values go to big data; one cell never needs more
-SEARCH_BINS_PER_ALLOC = 32
+SEARCH_BINS_PER_ALLOC = 8
 
 
 def cell_size_for(payload_len: int) -> int:
@@ -44,7 +44,7 @@ class CellSpace:
         self.bins, self._page_bin = walk_bins(buf, hbins_size)
         # Known once: only the bin walk finds damage, and appended bins are sound. Every edit
         # asks, so a scan of all bins here would make each edit O(hive).
-        self._damaged = [b for b in self.bins if b.problem]
+        self._damaged = self.bins.damaged()
         self._cells: dict[int, _BinCells] = {}  # bin index -> mapped cells
         # One bit per 8-byte unit of the hive-bins area: set where a mapped cell starts. A set
         # of ints would cost ~90 bytes a cell and put memory far above the file's size.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import HiveFormatError
 from .layout import Layout
@@ -61,8 +61,7 @@ def checksum(buf: bytes | bytearray, at: int = 0) -> int:
     return value
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     """What the base block claims, plus whether its checksum holds."""
 
     seq1: int

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import functools
 import struct
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from ..errors import HiveFormatError, KeyNotFound, ValueNotFound
 from ..timeutil import filetime_to_iso
@@ -33,8 +32,7 @@ def located(method):
     return wrapper
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """One value: its stored name ('' = the default value), type number and raw bytes."""
 
     name: str

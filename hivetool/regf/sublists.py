@@ -8,7 +8,6 @@ has room, leaves are kept to at most 507 entries below an ``ri``, and an emptied
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import HiveFormatError
@@ -34,24 +33,31 @@ def entry_key(signature: bytes, name: str) -> int:
     return int.from_bytes(lf_hint(name), "little")
 
 
-@dataclass
 class Leaf:
-    cell: int
-    signature: bytes
-    offsets: list[int]
-    keys: list[int]  # hash or hint words; empty for li
+    __slots__ = ("cell", "signature", "offsets", "keys")
+
+    def __init__(self, cell: int, signature: bytes, offsets: list[int], keys: list[int]) -> None:
+        self.cell = cell
+        self.signature = signature
+        self.offsets = offsets
+        self.keys = keys  # hash or hint words; empty for li
+
+    def __repr__(self) -> str:
+        return f"Leaf({self.signature.decode()} at 0x{self.cell:x}, {len(self.offsets)} entries)"
 
     @property
     def entry_size(self) -> int:
         return 4 if self.signature == b"li" else 8
 
 
-@dataclass
 class SubkeyList:
     """A key's whole subkey list; ``root`` is the ri cell when there is one."""
 
-    root: int | None
-    leaves: list[Leaf] = field(default_factory=list)
+    __slots__ = ("root", "leaves")
+
+    def __init__(self, root: int | None, leaves: list[Leaf] | None = None) -> None:
+        self.root = root
+        self.leaves = leaves if leaves is not None else []
 
     def offsets(self) -> list[int]:
         out: list[int] = []
