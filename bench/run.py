@@ -181,6 +181,35 @@ def render(rows: list[tuple[str, str, float]]) -> str:
     return "\n".join(lines)
 
 
+def budgets(rows: list[tuple[str, str, float]]) -> list[str]:
+    """The performance budgets of the design, checked against this run's figures."""
+    seconds = {(job, tool): value for job, tool, value in rows}
+
+    def get(job_start: str, tool_start: str) -> float | None:
+        return next((v for (job, tool), v in seconds.items() if job.startswith(job_start) and tool.startswith(tool_start)), None)
+
+    lines = []
+    lib, hivex = get("set one DWORD (library)", "hivetool"), get("set one DWORD (library)", "hivex")
+    if lib and hivex:
+        lines.append(f"- library set: {lib / hivex:.2f}x hivex's binding (budget: at most 1.5x)")
+    cli, bare = get("set one DWORD (whole process)", "hivetool"), get("set one DWORD (whole process)", "bare")
+    if cli and bare:
+        lines.append(f"- CLI set: {1000 * (cli - bare):.0f} ms more than a bare read+write (budget: at most 100 ms)")
+    checks = [("walk every key", "hivetool", 1.5, "walk"), ("export the whole hive", "hivetool", 2.0, "export"),
+              ("import that export into an empty hive (whole process)", "hivetool", 5.0, "import")]
+    for job, tool, limit, label in checks:
+        value = get(job, tool)
+        if value is not None and "size" not in job:
+            lines.append(f"- {label}: {value:.2f} s (budget: under {limit:.1f} s)")
+    ratio = get("import that export into an empty hive (whole process): result size", "hivetool")
+    if ratio is not None:
+        lines.append(f"- imported hive: {ratio:.2f}x the source hive's size (budget: under 1.2x)")
+    replay = get("replay SYSTEM_B", "hivetool")
+    if replay is not None:
+        lines.append(f"- replay of SYSTEM_B with its logs: {replay:.2f} s (budget: well under 2 s)")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", default=",".join(JOBS), help=f"comma-separated subset of {', '.join(JOBS)}")
@@ -198,10 +227,16 @@ def main() -> int:
         rows += JOBS[name.strip()](args)
     table = render(rows)
     print(table)
+    print("\n".join(budgets(rows)))
     if args.write:
         header = (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()} "
                   f"({PY}); hive: {SYSTEM.name} ({SYSTEM.stat().st_size:,} bytes); median of {args.runs} runs.")
-        (HERE / "RESULTS.md").write_text(f"# Benchmark results\n\n{header}\n\n{table}\n")
+        checked = "\n".join(budgets(rows))
+        (HERE / "RESULTS.md").write_text(
+            f"# Benchmark results\n\nWritten by `bench/run.py --write`. {header}\n\n{table}\n\n"
+            f"## Against the budgets\n\n{checked}\n\n"
+            "Big-hive figures: `bench/RESULTS_bighive.md`; fuzzing campaigns: `bench/RESULTS_fuzz.md`.\n"
+        )
     return 0
 
 

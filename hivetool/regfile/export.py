@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import HiveFormatError
 from ..regf.hive import Hive
+from ..regf.scan import iter_keys, value_records
 from .emit import DIALECT_5, Loss, RegWriter
 from .patch import Patch
 
@@ -34,11 +36,14 @@ def export_hive(hive: Hive, root: str, start: str = "", dialect: str = DIALECT_5
     writer = RegWriter(dialect, regedit_compat, codepage)
     top = hive.key(start)
     prefix = root + "\\"
-    for key in top.walk():
-        path = prefix + key.path if key.path else root
-        writer.key(path)
-        for value in key.values():
-            writer.value(path, value.name, value.type, value.raw)
+    try:
+        for hive_path, _, fields in iter_keys(hive, top):
+            path = prefix + hive_path if hive_path else root
+            writer.key(path)
+            for name, value_type, raw in value_records(hive, fields):
+                writer.value(path, name, value_type, raw)
+    except HiveFormatError as err:
+        raise err.with_path(hive.path) if hive.path else err
     return ExportResult(writer.finish(), _logical(root, top.path), writer.keys, writer.values, writer.losses)
 
 
