@@ -23,6 +23,32 @@ Chunk = Union[bytes, bytearray, memoryview]
 USE_UNNAMED_TEMP = hasattr(os, "O_TMPFILE")  # tests switch it off to exercise the fallback
 
 
+MAP_THRESHOLD = 64 * 1024 * 1024  # files at least this big are mapped instead of read
+
+
+def map_or_read_file(path: str | os.PathLike):
+    """A big file mapped copy-on-write (writes change memory, never the file), else read.
+
+    Mapping makes opening a 250 MB hive cost what the pages it touches cost. It is used on
+    POSIX systems only: elsewhere a mapped file cannot be replaced by ``--in-place``.
+    """
+    if os.name != "posix":
+        return read_file(path)
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return read_file(path)  # it reports the error
+    if size < MAP_THRESHOLD:
+        return read_file(path)
+    import mmap
+
+    try:
+        with open(path, "rb") as handle:
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
+    except (OSError, ValueError):
+        return read_file(path)
+
+
 def read_file(path: str | os.PathLike) -> bytearray:
     """Read a whole file through a read-only descriptor into a bytearray (one copy, ready to
     edit in memory); OS errors become exit-code-6 errors."""

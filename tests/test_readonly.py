@@ -182,9 +182,9 @@ def test_reading_leaves_the_input_untouched(label, inputs, monkeypatch, capsysbi
 
 
 def _commands() -> set[str]:
-    from hivetool.cli import cli
+    from hivetool.cli import COMMANDS
 
-    return set(cli.commands)
+    return set(COMMANDS)
 
 
 def test_the_watch_sees_a_write(inputs, monkeypatch):

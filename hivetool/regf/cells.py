@@ -238,6 +238,9 @@ class CellSpace:
         start = self.end
         file_end = HBIN_BASE + start + size
         if len(self.buf) < file_end:
+            if not isinstance(self.buf, bytearray):
+                # A mapped file cannot grow: the hive moves into memory (once) to take the bin.
+                self.buf = bytearray(self.buf)
             self.buf.extend(bytes(file_end - len(self.buf)))
         self.buf[HBIN_BASE + start : file_end] = bytes(size)
         write_bin_header(self.buf, start, size)

@@ -112,7 +112,8 @@ def add_subkey(hive: "Hive", parent: int, name: str) -> int:
     rec[nkmod.I_SUBKEY_COUNT] = count
     rec[nkmod.I_MAX_SUBKEY_NAME] = max(rec[nkmod.I_MAX_SUBKEY_NAME], _utf16_size(name, name_bytes, compressed))
     rec[nkmod.I_TIMESTAMP] = now
-    NK.struct.pack_into(buf, parent_at, *rec)
+    # hive.buf, not buf: an allocation that appended a bin may have replaced the buffer.
+    NK.struct.pack_into(hive.buf, parent_at, *rec)
     return child
 
 
@@ -257,7 +258,7 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
         if placed is None:
             free_data(space, old.data_size, old.data, hive.minor)
             placed = store_data(space, data, hive.minor)
-        VK.struct.pack_into(buf, vk_at, old.signature, old.name_length, placed[0], placed[1], value_type,
+        VK.struct.pack_into(hive.buf, vk_at, old.signature, old.name_length, placed[0], placed[1], value_type,
                             old.flags, old.spare)
         created = False
     else:
@@ -273,7 +274,7 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
         created = True
     rec[nkmod.I_MAX_VALUE_DATA] = max(rec[nkmod.I_MAX_VALUE_DATA], len(data))
     rec[nkmod.I_TIMESTAMP] = hive.clock.now()
-    NK.struct.pack_into(buf, at, *rec)
+    NK.struct.pack_into(hive.buf, at, *rec)  # hive.buf: allocations may have replaced the buffer
     return created
 
 

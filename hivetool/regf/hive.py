@@ -9,7 +9,7 @@ import os
 from typing import Iterator
 
 from ..errors import DirtyHiveError, HiveFormatError, UsageError
-from ..fileio import atomic_write, read_file
+from ..fileio import atomic_write, map_or_read_file
 from ..timeutil import Clock
 from . import edit
 from . import nk as nkmod
@@ -37,7 +37,6 @@ def split_path(path: str) -> list[str]:
 class Hive:
     def __init__(self, buf: bytearray, path: str | None = None, clock: Clock | None = None) -> None:
         self.path = path
-        self.buf = buf
         self.clock = clock or Clock.resolve()
         try:
             self.header: Header = read_header(buf)
@@ -54,6 +53,12 @@ class Hive:
         self.edit_subkey_lists: dict[int, sublists.SubkeyList] = {}
         self.edit_value_names: dict[int, dict[str, int]] = {}
 
+    @property
+    def buf(self) -> bytearray:
+        """The whole file image. A mapped file turns into a bytearray when an edit must grow
+        it, so take it from here after any allocation rather than keeping it."""
+        return self.space.buf
+
     def replace_image(self, buf: bytearray) -> None:
         """Take ``buf`` as this hive's new content (a whole file image built elsewhere, e.g.
         by bulk layout), keeping the path, clock and what a save must know."""
@@ -65,8 +70,10 @@ class Hive:
     # ------------------------------------------------------------------ opening
     @classmethod
     def open(cls, path: str | os.PathLike, clock: Clock | None = None) -> "Hive":
-        """Load a hive file into memory. The file is opened read-only and closed at once."""
-        return cls(read_file(path), str(path), clock)
+        """Load a hive file. The file is opened read-only. A big file is mapped copy-on-write
+        instead of read, so opening it and changing one value costs what the change costs:
+        pages load as they are touched, and edits never reach the file."""
+        return cls(map_or_read_file(path), str(path), clock)
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str | None = None, clock: Clock | None = None) -> "Hive":
