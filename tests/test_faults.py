@@ -346,8 +346,9 @@ def test_killed_from_outside_at_random_moments(tmp_path):
     source = tmp_path / "in.hiv"
     build_hive(Wide(timestamp=CLOCK.now()), source, CLOCK)  # about 20 MB: a save takes a while
     original = source.read_bytes()
-    argv = [sys.executable, "-c", "from hivetool.cli import entry_point; entry_point()", "set", str(source), "key000001", "data", "--type", "dword",
-            "--data", "5", "--in-place"]
+    # A fixed clock: a run that finishes before the kill must write exactly ``updated``.
+    argv = [sys.executable, "-c", "from hivetool.cli import entry_point; entry_point()", "set", str(source),
+            "key000001", "data", "--type", "dword", "--data", "5", "--in-place", "--timestamp", "@1000000000"]
     start = time.perf_counter()
     subprocess.run(argv, check=True, capture_output=True)
     duration = time.perf_counter() - start
