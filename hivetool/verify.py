@@ -21,39 +21,58 @@ class Expect(NamedTuple):
     present: bool = True
 
 
-def _pyreg_check(path: str, expectations: list[Expect]) -> list[str]:
-    from Registry import Registry
-
+def _compare(reader: str, open_key, value_items, matches, expectations: list[Expect]) -> list[str]:
+    """The checks both readers share. ``open_key(path)`` gives a key or None; ``value_items(key)``
+    gives ``(name, value)`` pairs (the default value named ``''``); ``matches(value, exp)``
+    says why the value differs, or None when the reader shows what was meant."""
     problems = []
-    reg = Registry.Registry(path)
     for exp in expectations:
         where = exp.key or "(root)"
-        try:
-            key = reg.open(exp.key) if exp.key else reg.root()
-        except Registry.RegistryKeyNotFoundException:
+        key = open_key(exp.key)
+        if key is None:
             if exp.present:
-                problems.append(f"python-registry: key {where!r} is missing")
+                problems.append(f"{reader}: key {where!r} is missing")
             continue
         if exp.name is None:
             if not exp.present:
-                problems.append(f"python-registry: key {where!r} still exists")
+                problems.append(f"{reader}: key {where!r} still exists")
             continue
         found = None
-        for value in key.values():
-            name = value.name()
-            if name == "(default)" and exp.name == "":
-                found = value
-            elif name.lower() == exp.name.lower():
+        for name, value in value_items(key):
+            if name.lower() == exp.name.lower():
                 found = value
         if found is None:
             if exp.present:
-                problems.append(f"python-registry: value {exp.name!r} in {where!r} is missing")
-            continue
-        if not exp.present:
-            problems.append(f"python-registry: value {exp.name!r} in {where!r} still exists")
-        elif found.value_type() != (exp.type or 0) & 0xFFF or not _pyreg_data_matches(found, exp):
-            problems.append(f"python-registry: value {exp.name!r} in {where!r} reads back differently")
+                problems.append(f"{reader}: value {exp.name!r} in {where!r} is missing")
+        elif not exp.present:
+            problems.append(f"{reader}: value {exp.name!r} in {where!r} still exists")
+        else:
+            why = matches(found, exp)
+            if why:
+                problems.append(f"{reader}: value {exp.name!r} in {where!r} {why}")
     return problems
+
+
+def _pyreg_check(path: str, expectations: list[Expect]) -> list[str]:
+    from Registry import Registry
+
+    reg = Registry.Registry(path)
+
+    def open_key(path_in_hive: str):
+        try:
+            return reg.open(path_in_hive) if path_in_hive else reg.root()
+        except Registry.RegistryKeyNotFoundException:
+            return None
+
+    def value_items(key):
+        return [("" if v.name() == "(default)" else v.name(), v) for v in key.values()]
+
+    def matches(value, exp: Expect) -> str | None:
+        if value.value_type() != (exp.type or 0) & 0xFFF or not _pyreg_data_matches(value, exp):
+            return "reads back differently"
+        return None
+
+    return _compare("python-registry", open_key, value_items, matches, expectations)
 
 
 def _pyreg_data_matches(found, exp: Expect) -> bool:
@@ -80,36 +99,26 @@ def _regipy_check(path: str, expectations: list[Expect]) -> list[str]:
     from regipy.exceptions import RegistryKeyNotFoundException
     from regipy.registry import RegistryHive
 
-    problems = []
     hive = RegistryHive(path)
-    for exp in expectations:
-        where = exp.key or "(root)"
+
+    def open_key(path_in_hive: str):
         try:
-            key = hive.get_key("\\" + exp.key if exp.key else "\\")
+            return hive.get_key("\\" + path_in_hive if path_in_hive else "\\")
         except RegistryKeyNotFoundException:
-            if exp.present:
-                problems.append(f"regipy: key {where!r} is missing")
-            continue
-        if exp.name is None:
-            if not exp.present:
-                problems.append(f"regipy: key {where!r} still exists")
-            continue
-        found = None
-        for value in key.iter_values(as_json=False, max_len=None, trim_values=False):
-            name = value.name
-            if (name == "(default)" and exp.name == "") or name.lower() == exp.name.lower():
-                found = value
-        if found is None:
-            if exp.present:
-                problems.append(f"regipy: value {exp.name!r} in {where!r} is missing")
-            continue
-        if not exp.present:
-            problems.append(f"regipy: value {exp.name!r} in {where!r} still exists")
-        elif _regipy_type(found.value_type) != _as_regipy_shows(exp.type or 0):
-            problems.append(f"regipy: value {exp.name!r} in {where!r} has another type ({found.value_type})")
-        elif not _regipy_data_matches(found.value, exp.type, exp.raw or b""):
-            problems.append(f"regipy: value {exp.name!r} in {where!r} reads back differently")
-    return problems
+            return None
+
+    def value_items(key):
+        values = key.iter_values(as_json=False, max_len=None, trim_values=False)
+        return [("" if v.name == "(default)" else v.name, v) for v in values]
+
+    def matches(value, exp: Expect) -> str | None:
+        if _regipy_type(value.value_type) != _as_regipy_shows(exp.type or 0):
+            return f"has another type ({value.value_type})"
+        if not _regipy_data_matches(value.value, exp.type, exp.raw or b""):
+            return "reads back differently"
+        return None
+
+    return _compare("regipy", open_key, value_items, matches, expectations)
 
 
 def _regipy_data_matches(seen: object, value_type: int | None, raw: bytes) -> bool:
