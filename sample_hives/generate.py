@@ -59,22 +59,23 @@ def _control_set(hive: Hive, number: int, services: tuple[str, ...], hostname: s
         hive.create_key(f"{root}\\Control\\Nsi")
 
 
-def nt4_system() -> bytes:
-    """SYSTEM of an NT 4.0-era Exchange 5.5 server: format 1.3, two control sets, the first in use."""
+def _exchange55_system(default_set: int) -> bytes:
+    """An NT 4.0-era Exchange 5.5 server: format 1.3, two control sets, the first in use."""
     hive = Hive.new(3, "ROOT", Clock(FIXED_TIME))
-    _select(hive, 1, 1, 0, 1)
+    _select(hive, 1, default_set, 0, 1)
     _control_set(hive, 1, EXCHANGE55_KEYS, "EXCH55")
     _control_set(hive, 2, EXCHANGE55_KEYS, "EXCH55")
     return hive.to_bytes()
+
+
+def nt4_system() -> bytes:
+    """The main sample: Select's Current, Default and LastKnownGood all name ControlSet001."""
+    return _exchange55_system(default_set=1)
 
 
 def current_differs_system() -> bytes:
     """Select names different sets: the next boot (Default) uses 2, the running one (Current) was 1."""
-    hive = Hive.new(3, "ROOT", Clock(FIXED_TIME))
-    _select(hive, 1, 2, 0, 1)
-    _control_set(hive, 1, EXCHANGE55_KEYS, "EXCH55")
-    _control_set(hive, 2, EXCHANGE55_KEYS, "EXCH55")
-    return hive.to_bytes()
+    return _exchange55_system(default_set=2)
 
 
 def no_exchange_system() -> bytes:

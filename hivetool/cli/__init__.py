@@ -102,7 +102,6 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return EXIT_MALFORMED
-    return 0
 
 
 def entry_point() -> None:

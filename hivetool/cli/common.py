@@ -7,7 +7,6 @@ from typing import Any, Callable, NamedTuple
 
 import click
 
-from ..errors import HivetoolError
 from ..fileio import check_output_target
 from ..regf.hive import Hive
 from ..timeutil import Clock
@@ -116,10 +115,6 @@ def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> l
         return emptied
     hive.save(target.path, verify=verify)
     return []
-
-
-def fail(error: HivetoolError) -> None:
-    raise error
 
 
 def stdout_binary(data: bytes) -> None:

@@ -221,8 +221,3 @@ def check(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str
         click.echo(report.summary())
     if report.problems:
         raise click.exceptions.Exit(EXIT_FINDINGS)
-
-
-def register(group: click.Group) -> None:
-    for command in (info, ls_, get, set_, mkkey, rm, new, check):
-        group.add_command(command)

@@ -77,7 +77,3 @@ def replay(hive_path, log_paths, output, in_place, timestamp, verify, as_json) -
         emit_json(dict(report.to_json(), output=written, emptied_logs=[str(log) for log in emptied]))
         return
     note(report.summary() + (f" -> {written}" if written else "; nothing written"))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(replay)

@@ -45,7 +45,3 @@ def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hi
         f"compacted {hive_path} ({before} bytes) -> {target} ({summary.file_size} bytes, version 1.{summary.minor}): "
         f"{summary.keys} keys, {summary.values} values, {summary.security_cells} security descriptors"
     )
-
-
-def register(group: click.Group) -> None:
-    group.add_command(compact)

@@ -229,7 +229,3 @@ def firewall(profile_name, settings, from_hive, rules) -> None:
     else:
         raise UsageError("give PROFILE SETTING=VALUE... or --from HIVE")
     click.echo(render_rules(rules, title, openings(pinned, ranges)), nl=False)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(ports)

@@ -280,9 +280,3 @@ def reg_fmt(reg_path, output, regedit4, encoding) -> None:
     _write_text(writer.finish(), output)
     if output:
         note(f"wrote {output}")
-
-
-def register(group: click.Group) -> None:
-    for command in (export, import_, diff, reg):
-        group.add_command(command)
-

@@ -17,7 +17,8 @@ from ..regf.types import RegType, decode_multi, encode_multi, encode_text, type_
 from .catalog import PORT, PORT_LIST, YES_NO, Profile, Setting
 from .facts import (OS_CHOICES, OsGuess, find_key, find_value, infer_os, max_user_port, pinned_ports, port_of,
                     rpc_pool)
-from .rules import ERROR, PRE_VISTA, WARNING, Finding, PortContext, check_pool, check_port, check_unique, parse_port_list
+from .rules import (ERROR, PRE_VISTA, WARNING, Finding, PortContext, check_pool, check_port, check_unique, forced,
+                    parse_port_list)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,6 @@ class Plan:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reserve: dict[str, list[str]] = field(default_factory=dict)  # control set -> ReservedPorts lines to add
-    forced: bool = False
 
     @property
     def errors(self) -> list[Finding]:
@@ -165,7 +165,7 @@ def make_plan(hive: Hive, file_name: str | None, profile: Profile, requests: lis
         os_guess = OsGuess(os_choice, "given with --os") if os_choice else _software_os(hive)
     if os_guess.os not in OS_CHOICES:
         raise UsageError(f"--os {os_guess.os!r}: use one of {', '.join(OS_CHOICES)}")
-    plan = Plan(profile, requests, sets, description, os_guess, warnings=warnings, forced=force)
+    plan = Plan(profile, requests, sets, description, os_guess, warnings=warnings)
     for control_set in sets or (None,):
         _plan_set(plan, hive, control_set, software)
     if reserve:
@@ -180,8 +180,7 @@ def make_plan(hive: Hive, file_name: str | None, profile: Profile, requests: lis
         plan.findings.append(Finding("P-TYPE-CLASH", WARNING, message + " (overwritten: --force)", "Q148732",
                                      change.request.setting.name))
     if force:
-        plan.findings = [Finding(f.code, WARNING, f.message + " (forced)", f.source, f.setting)
-                         if f.level == ERROR else f for f in plan.findings]
+        plan.findings = forced(plan.findings)
     return plan
 
 

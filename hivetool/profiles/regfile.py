@@ -6,7 +6,7 @@ from ..regfile.emit import DIALECT_4, DIALECT_5, emit_patch
 from ..regfile.patch import Patch
 from .catalog import Profile
 from .plan import parse_requests
-from .rules import ERROR, WARNING, Finding, PortContext, check_pool, check_port, check_unique
+from .rules import Finding, PortContext, check_pool, check_port, check_unique, forced
 
 
 def profile_patch(profile: Profile, requests) -> Patch:
@@ -51,8 +51,7 @@ def profile_reg(profile: Profile, settings, os: str, regedit4: bool, force: bool
     findings += check_unique([(r.setting.name, r.port) for r in requests if r.port is not None], ctx)
     findings = list(dict.fromkeys(findings))
     if force:
-        findings = [Finding(f.code, WARNING, f.message + " (forced)", f.source, f.setting) if f.level == ERROR else f
-                    for f in findings]
+        findings = forced(findings)
     writer = emit_patch(profile_patch(profile, requests), DIALECT_4 if regedit4 else DIALECT_5)
     header, sep, body = writer.text().partition("\r\n")
     text = header + sep + "".join(line + "\r\n" for line in _comments(profile, requests)) + body

@@ -57,6 +57,12 @@ class PortContext:
     rpc_pool_available: bool = True  # PortsInternetAvailable = Y (the list is what RPC may use)
 
 
+def forced(findings: list[Finding]) -> list[Finding]:
+    """``--force``: every error becomes a warning that says it was overridden."""
+    return [Finding(f.code, WARNING, f.message + " (forced)", f.source, f.setting) if f.level == ERROR else f
+            for f in findings]
+
+
 def check_port(profile: str, setting: str, port: int, ctx: PortContext) -> list[Finding]:
     """Every rule that applies to one requested port (uniqueness is checked separately)."""
     out: list[Finding] = []

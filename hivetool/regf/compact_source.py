@@ -17,17 +17,13 @@ from ..errors import HiveFormatError
 from . import sublists
 from .bins import HBIN_BASE, HBIN_HEADER_SIZE, file_offset
 from .cells import CELL_ALIGN, CellSpace
+from . import nk as nkmod
+from . import vk as vkmod
 from .nk import KEY_COMP_NAME, KEY_PREDEF_HANDLE, NIL, NK, decode_nk
 from .sk import SK, read_sk
-from .vk import DB, DB_SIGNATURE, INLINE, SEGMENT_SIZE, VALUE_COMP_NAME, VK, decode_vk, read_data, uses_big_data
+from .vk import DB, DB_SIGNATURE, INLINE, SEGMENT_SIZE, VALUE_COMP_NAME, decode_vk, read_data, uses_big_data
 
 _I32 = struct.Struct("<i")
-_NK_CLASS_CELL = NK.fields.index("class_cell")
-_NK_CLASS_LENGTH = NK.fields.index("class_length")
-_NK_FLAGS = NK.fields.index("flags")
-_NK_NAME_LENGTH = NK.fields.index("name_length")
-_VK_FLAGS = VK.fields.index("flags")
-_VK_NAME_LENGTH = VK.fields.index("name_length")
 
 
 class KeyRecord(NamedTuple):
@@ -173,7 +169,7 @@ class HiveSource:
     def _nk(self, cell: int, what: str) -> tuple[tuple, str, int]:
         at, length = self.cells.payload(cell, what)
         fields, name = decode_nk(self.buf, at, length, cell)
-        if not fields[_NK_FLAGS] & KEY_COMP_NAME and fields[_NK_NAME_LENGTH] % 2:
+        if not fields[nkmod.I_FLAGS] & KEY_COMP_NAME and fields[nkmod.I_NAME_LENGTH] % 2:
             # Readers show the stray byte as U+FFFD; a rewrite would change the name.
             raise HiveFormatError("key name is stored as UTF-16 but has an odd length", at - 4)
         if "\\" in name:
@@ -218,7 +214,7 @@ class HiveSource:
                     f"the key node at cell 0x{cell:x} is listed twice (a cycle or a shared subkey)",
                     file_offset(cell),
                 )
-            class_length = fields[_NK_CLASS_LENGTH] if fields[_NK_CLASS_CELL] != NIL else 0
+            class_length = fields[nkmod.I_CLASS_LENGTH] if fields[nkmod.I_CLASS_CELL] != NIL else 0
             out.append(Child(cell, name, class_length))
         return out
 
@@ -235,7 +231,7 @@ class HiveSource:
         for cell in struct.unpack_from(f"<{rec.value_count}I", self.buf, list_at):
             vk_at, vk_length = self.cells.payload(cell, f"value of the nk at file offset 0x{at - 4:x}")
             fields, name = decode_vk(self.buf, vk_at, vk_length)
-            if not fields[_VK_FLAGS] & VALUE_COMP_NAME and fields[_VK_NAME_LENGTH] % 2:
+            if not fields[vkmod.I_FLAGS] & VALUE_COMP_NAME and fields[vkmod.I_NAME_LENGTH] % 2:
                 raise HiveFormatError("value name is stored as UTF-16 but has an odd length", vk_at - 4)
             size_field = fields[2]
             out.append(ValueRecord(name, fields[4], size_field & 0x7FFFFFFF, fields[5], (size_field, fields[3], vk_at)))

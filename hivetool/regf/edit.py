@@ -52,10 +52,6 @@ def _begin(hive: "Hive", action: str) -> None:
     hive.modified = True
 
 
-def _touch(hive: "Hive", cell: int) -> None:
-    NK.write(hive.buf, _nk_at(hive, cell), "timestamp", hive.clock.now())
-
-
 def _subkeys_for_edit(hive: "Hive", parent: int) -> sublists.SubkeyList | None:
     """The parent's subkey list, kept for the next edit (the hive checks it is still current)."""
     sublist = hive._subkey_list(parent)

@@ -103,7 +103,6 @@ class EntryChain:
 
     entries: list[LogEntry] = field(default_factory=list)
     damage: str | None = None
-    damaged_at: int | None = None
     left_out: list[int] = field(default_factory=list)  # sequence numbers of entries not applied
 
     @property
@@ -292,7 +291,6 @@ def _walk_chain(data: bytes, first_sequence: int) -> EntryChain:
             break  # an older, already applied entry: a normal remnant
         if problem:
             chain.damage = f"entry at log offset 0x{at:x} (sequence {rec.sequence}): {problem}"
-            chain.damaged_at = at
             break
         chain.entries.append(LogEntry(at, rec.size, rec.flags, rec.sequence, rec.hbins_size, _page_refs(data, at, rec)))
         at += rec.size
@@ -300,7 +298,6 @@ def _walk_chain(data: bytes, first_sequence: int) -> EntryChain:
     else:
         if data[at : at + 4] == ENTRY_SIGNATURE:
             chain.damage = f"entry at log offset 0x{at:x}: its header is cut short (truncated log)"
-            chain.damaged_at = at
     if chain.damage is not None:
         # What the damage keeps out: the entries from the expected number on (older ones
         # are remnants of earlier cycles and were never due).

@@ -53,7 +53,7 @@ def _iter_keys(hive: "Hive", start: "Key") -> Iterator[tuple[str, int, tuple]]:
                 stack.append((path, child))
 
 
-def value_records(hive: "Hive", fields: tuple, nk_at: int = 0) -> list[tuple[str, int, bytes]]:
+def value_records(hive: "Hive", fields: tuple) -> list[tuple[str, int, bytes]]:
     """``(name, type, raw data)`` of each value of the key whose nk ``fields`` are given, in
     value-list order."""
     count, list_cell = fields[nkmod.I_VALUE_COUNT], fields[nkmod.I_VALUES]
