@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 from typing import Callable, Iterable, Union
 
@@ -21,32 +22,6 @@ from .errors import HiveIOError, UsageError
 
 Chunk = Union[bytes, bytearray, memoryview]
 USE_UNNAMED_TEMP = hasattr(os, "O_TMPFILE")  # tests switch it off to exercise the fallback
-
-
-MAP_THRESHOLD = 64 * 1024 * 1024  # files at least this big are mapped instead of read
-
-
-def map_or_read_file(path: str | os.PathLike):
-    """A big file mapped copy-on-write (writes change memory, never the file), else read.
-
-    Mapping makes opening a 250 MB hive cost what the pages it touches cost. It is used on
-    POSIX systems only: elsewhere a mapped file cannot be replaced by ``--in-place``.
-    """
-    if os.name != "posix":
-        return read_file(path)
-    try:
-        size = os.stat(path).st_size
-    except OSError:
-        return read_file(path)  # it reports the error
-    if size < MAP_THRESHOLD:
-        return read_file(path)
-    import mmap
-
-    try:
-        with open(path, "rb") as handle:
-            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
-    except (OSError, ValueError):
-        return read_file(path)
 
 
 def read_file(path: str | os.PathLike) -> bytearray:
@@ -76,6 +51,29 @@ def read_file(path: str | os.PathLike) -> bytearray:
         raise HiveIOError(f"{path}: is a directory, not a file") from None
     except OSError as err:
         raise HiveIOError(f"{path}: cannot read: {err.strerror or err}") from None
+
+
+def read_stream_input(path: str | os.PathLike, what: str = ".reg file") -> bytes | bytearray:
+    """A text input that may be a file, a pipe, or ``-`` for standard input. Devices and
+    folders are refused before they are opened (``/dev/zero`` would never end)."""
+    text = os.fspath(path)
+    if text == STDOUT:
+        import sys
+
+        try:
+            return sys.stdin.buffer.read()
+        except OSError as err:
+            raise HiveIOError(f"standard input: cannot read: {_reason(err)}") from None
+    try:
+        mode = os.stat(text).st_mode
+    except OSError:
+        mode = None  # read_file reports it
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        from .errors import MalformedInput
+        from .inputs import kind_of
+
+        raise MalformedInput(f"{text}: is {kind_of(mode)}; a {what} must be a file, a pipe, or - for standard input")
+    return read_file(text)
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -257,13 +255,59 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def check_output_target(input_path: str | os.PathLike, output: str | os.PathLike | None, in_place: bool) -> str:
-    """Resolve WRITE = (-o OUT | --in-place) to the path to write, refusing ambiguous forms."""
+    """Resolve WRITE = (-o OUT | --in-place) to the path to write, refusing ambiguous forms.
+    Whether OUT names an input is checked by :func:`refuse_output_over_inputs`."""
     if in_place and output is not None:
         raise UsageError("give either -o OUT or --in-place, not both")
     if in_place:
         return str(input_path)
     if output is None:
         raise UsageError("say where to write: -o OUT for a new file, or --in-place to replace the input")
-    if os.path.exists(output) and same_file(input_path, output):
-        raise UsageError(f"-o {output} names the input file; use --in-place to replace it")
     return str(output)
+
+
+STDOUT = "-"
+
+
+class OutputIsInput(UsageError):
+    """An output path names one of the inputs (also through a link): writing would destroy it."""
+
+
+def refuse_output_over_inputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike],
+                              stdout_allowed: bool = False) -> None:
+    """Refuse (exit 2, before anything is read) an output that would destroy an input or
+    write where a regular file cannot be replaced.
+
+    An input is recognised by device and inode, so a symbolic link or a hard link to it is
+    caught as well as its own name. An existing output that is not a regular file (a FIFO,
+    a device, a socket) is refused: replacing it would swap a device node for a file (as root,
+    even ``/dev/null``), and writing into it cannot be atomic. ``-`` means standard output
+    where ``stdout_allowed``.
+    """
+    text = os.fspath(output)
+    if text == STDOUT and stdout_allowed:
+        return
+    try:
+        info = os.stat(text)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # a new file (or a dangling link): atomic_write creates it or says why not
+    except OSError as err:
+        raise HiveIOError(f"{text}: cannot inspect the output: {_reason(err)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"-o {text}: is a directory; give a file name")
+    if not stat.S_ISREG(info.st_mode):
+        from .inputs import kind_of
+
+        hint = " (use -o - for standard output)" if stdout_allowed else ""
+        raise UsageError(f"-o {text}: is {kind_of(info.st_mode)}, not a regular file; refusing to replace it{hint}")
+    for source in inputs:
+        try:
+            other = os.stat(source)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
+            same = "" if os.path.abspath(text) == os.path.abspath(os.fspath(source)) else f" (the same file as {source})"
+            raise OutputIsInput(
+                f"-o {text} names an input of this command{same}: writing it would destroy that input; "
+                "use --in-place to replace a hive on purpose"
+            )

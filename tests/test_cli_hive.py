@@ -125,7 +125,7 @@ def test_write_target_rules(capsys, system, tmp_path):
     code, _, err = invoke(capsys, *base)
     assert code == 2 and "-o OUT for a new file, or --in-place" in err
     code, _, err = invoke(capsys, *base, "-o", str(system))
-    assert code == 2 and "names the input file; use --in-place" in err
+    assert code == 2 and "names an input of this command" in err and "use --in-place" in err
     code, _, err = invoke(capsys, *base, "-o", str(tmp_path / "missing" / "out"))
     assert code == 6 and "does not exist" in err
     assert system.read_bytes() == SAMPLE.read_bytes()

@@ -484,7 +484,7 @@ def test_dirty_hives_are_refused_for_editing_with_a_hint_to_replay_the_logs(corp
     hive = Hive.open(path, CLOCK)
     assert hive.dirty
     for action in (lambda: hive.set_value("", "x", 4, b"\0\0\0\0"), lambda: hive.create_key("new"),
-                   lambda: hive.to_bytes(), lambda: hive.save(path)):
+                   lambda: hive.to_bytes(), lambda: hive.save(path, in_place=True)):
         with pytest.raises(DirtyHiveError) as caught:
             action()
         assert caught.value.exit_code == 4

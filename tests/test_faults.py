@@ -381,7 +381,7 @@ def test_output_naming_the_input_is_refused(tmp_path, capsys):
         for argv in (["set", str(source), KEY, "Port", "--type", "dword", "--data", "2"], ["compact", str(source)],
                      ["mkkey", str(source), "New"], ["rm", str(source), KEY]):
             assert main(argv + ["-o", str(alias)]) == 2, (argv, alias)
-            assert "names the input file" in capsys.readouterr().err
+            assert "names an input of this command" in capsys.readouterr().err
     assert source.read_bytes() == original
     assert listing(tmp_path) == ["hard.hiv", "in.hiv", "sym.hiv"]
 

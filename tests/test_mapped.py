@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-import hivetool.fileio as fileio
+import hivetool.inputs as inputs
 from corpus import corpus_path, require_corpus
 from hivetool import Clock, Hive, RegType
 from hivetool.regf.check import check_hive
@@ -37,7 +37,7 @@ def test_mapped_and_read_hives_give_the_same_bytes(tmp_path, monkeypatch):
     assert isinstance(read.buf, bytearray)
     edits(read)
 
-    monkeypatch.setattr(fileio, "MAP_THRESHOLD", 0)
+    monkeypatch.setattr(inputs, "MAP_THRESHOLD", 0)
     mapped = Hive.open(source, CLOCK)
     assert isinstance(mapped.buf, mmap.mmap)
     mapped.set_value("Select", "Current", RegType.DWORD, struct.pack("<I", 1))
@@ -48,7 +48,7 @@ def test_mapped_and_read_hives_give_the_same_bytes(tmp_path, monkeypatch):
     assert source.read_bytes() == original
 
     assert mapped.to_bytes() == read.to_bytes()
-    mapped.save(source)  # in place over the file it was mapped from
+    mapped.save(source, in_place=True)  # over the file it was mapped from
     again = Hive.open(source)
     assert again.key(r"ControlSet001\Services\MSExchangeDS\Parameters").value("TCP/IP port").data == 1225
     assert not check_hive(again).problems
@@ -60,10 +60,10 @@ def test_in_place_save_of_a_mapped_hive_that_did_not_grow(tmp_path, monkeypatch)
     source = tmp_path / "SYSTEM"
     shutil.copyfile(corpus_path(SYSTEM), source)
     original = source.read_bytes()
-    monkeypatch.setattr(fileio, "MAP_THRESHOLD", 0)
+    monkeypatch.setattr(inputs, "MAP_THRESHOLD", 0)
     hive = Hive.open(source, CLOCK)
     hive.set_value("Select", "Current", RegType.DWORD, struct.pack("<I", 1))
-    hive.save(source)
+    hive.save(source, in_place=True)
     saved = source.read_bytes()
     changed = {i // 4096 for i in range(0, len(saved), 4096) if saved[i:i + 4096] != original[i:i + 4096]}
     assert len(changed) <= 3  # base block, first bin header, the value's cell

@@ -165,6 +165,7 @@ def test_validation_errors_exit_4_and_write_nothing_unless_forced(capsys, tmp_pa
     assert ("  error: is: port 135 belongs to the RPC endpoint mapper, which clients must reach first "
             "[P-EPMAP; Q148732, Q155831]\n") in out
     assert err == "hivetool: error: 2 validation error(s); nothing written (--force writes anyway)\n"
+    assert "reminders" not in out and "Open TCP" not in out and "nothing written." in out
     code, out, err = invoke(capsys, "ports", "set", system, "exchange55", "ds=1100", "-o", out_file, "--force",
                             "--json")
     assert code == 0
@@ -204,6 +205,7 @@ def test_json_report_of_the_main_job(capsys, tmp_path):
              "message": "port 1226 is inside the dynamic (ephemeral) range 1024-5000 (the default MaxUserPort "
                         "5000); ports above it are safer"},
         ],
+        "reserved_ports": [],
         "warnings": [],
         "reminders": [
             "Restart the server (or the services) for the new ports to take effect (Q148732).",

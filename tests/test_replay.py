@@ -389,7 +389,7 @@ def test_saving_in_place_empties_the_logs_after_the_clean_hive_is_in_place(corpu
         p.chmod(0o644)
     hive, report = open_replayed(path)
     hive.create_key("Added")
-    emptied = save_replayed(hive, path)
+    emptied = save_replayed(hive, path, in_place=True)
     assert sorted(p.name for p in emptied) == ["NewDirtyHive.LOG1", "NewDirtyHive.LOG2"]
     assert all(p.stat().st_size == 0 for p in logs_of(path))
     saved = Hive.open(path)
@@ -410,7 +410,7 @@ def test_a_crash_before_the_rename_leaves_the_old_dirty_set(corpus_copy, monkeyp
 
     monkeypatch.setattr("hivetool.fileio.os.replace", crash)
     with pytest.raises(HiveIOError):
-        save_replayed(hive, path)
+        save_replayed(hive, path, in_place=True)
     monkeypatch.undo()
     assert _snapshot([path, *logs_of(path)]) == before
     assert sorted(p.name for p in path.parent.iterdir()) == sorted(before)  # no temp file left
@@ -433,7 +433,7 @@ def test_a_crash_after_the_rename_leaves_a_clean_hive_that_ignores_the_stale_log
 
     monkeypatch.setattr(replay_module, "_truncate_log", crash)
     with pytest.raises(OSError):
-        save_replayed(hive, path)
+        save_replayed(hive, path, in_place=True)
     assert calls  # the primary was already in place when the logs were reached
     assert _snapshot(logs_of(path)) == logs_before
     saved, saved_report = open_replayed(path)
@@ -457,7 +457,7 @@ def test_a_log_that_cannot_be_emptied_is_reported_after_a_clean_save(corpus_copy
 
     monkeypatch.setattr("builtins.open", refuse)
     with pytest.raises(HiveIOError, match="saved clean"):
-        save_replayed(hive, path)
+        save_replayed(hive, path, in_place=True)
     monkeypatch.undo()
     assert not Hive.open(path).dirty
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 
 import click
@@ -35,7 +36,18 @@ COMMANDS = {
 }
 
 
+class PipeClosed(Exception):
+    """The reader of our standard output went away. Click turns a broken pipe into exit 1
+    itself, so it is carried past click as this instead."""
+
+
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise PipeClosed() from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -68,28 +80,36 @@ def _escape_unprintable_output() -> None:
                 pass
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE, as cat is
+
+
 def main(argv: list[str] | None = None) -> int:
     _escape_unprintable_output()
     try:
         # Without standalone mode click returns the code of a ``click.exceptions.Exit``
         # raised inside a command (``check`` exits 1 that way) instead of raising it.
         code = cli.main(args=argv, prog_name="hivetool", standalone_mode=False)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
         return code if isinstance(code, int) else 0
     except click.exceptions.Exit as done:
         return done.exit_code
+    except click.UsageError as err:
+        _show_usage_error(err)
+        return EXIT_USAGE
     except click.ClickException as err:
-        err.show()
-        return EXIT_USAGE if isinstance(err, click.UsageError) else err.exit_code
+        click.echo(f"hivetool: error: {err.format_message()}", err=True)
+        return err.exit_code
     except click.exceptions.Abort:
         click.echo("hivetool: aborted", err=True)
         return 130
     except HivetoolError as err:
         click.echo(f"hivetool: error: {err}", err=True)
         return err.exit_code
-    except BrokenPipeError:
-        # The reader of our output went away (``| head``): not an error of ours.
-        sys.stderr.close()
-        return 0
+    except (BrokenPipeError, PipeClosed):
+        # The reader of our output went away (``| head``): not an error of ours. Nothing more
+        # may reach the closed pipe, not even Python's flush at exit.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except RecursionError:
         click.echo("hivetool: error: input nests too deeply to process", err=True)
         return EXIT_MALFORMED
@@ -104,5 +124,37 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_MALFORMED
 
 
+def _show_usage_error(err: click.UsageError) -> None:
+    """Usage errors look like every other error (``hivetool: error: ...``, exit 2), then the
+    command's usage line and where its help is, and a hint for the common slips."""
+    from .usage_hints import hint_for
+
+    message = err.format_message()
+    click.echo(f"hivetool: error: {message[:1].lower() + message[1:]}", err=True)
+    hint = hint_for(err, COMMANDS)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+    ctx = err.ctx
+    if ctx is not None:
+        click.echo(ctx.get_usage(), err=True)
+        click.echo(f"Try '{ctx.command_path} --help' for help.", err=True)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def entry_point() -> None:
-    sys.exit(main())
+    code = main()
+    if code == EXIT_BROKEN_PIPE and hasattr(signal, "SIGPIPE"):
+        # End the way cat does when its reader goes away: by SIGPIPE, silently, so that the
+        # shell and `set -o pipefail` see the usual status.
+        sys.stderr.flush()
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(code)

@@ -7,17 +7,42 @@ from typing import Any, Callable, NamedTuple
 
 import click
 
-from ..fileio import check_output_target
+from ..errors import UsageError
+from ..fileio import check_output_target, refuse_output_over_inputs
+from ..inputs import DEFAULT_WAIT
 from ..regf.hive import Hive
 from ..timeutil import Clock
+
+_WAIT = "hivetool.wait"
 
 
 def json_option(func: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")(func)
 
 
+def _remember_wait(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    ctx.meta[_WAIT] = value
+    return value
+
+
+def wait_option(func: Callable) -> Callable:
+    """--wait SECONDS: how long to wait for a lock another process holds on a hive."""
+    return click.option(
+        "--wait", type=click.FloatRange(min=0), default=DEFAULT_WAIT, show_default=True, metavar="SECONDS",
+        expose_value=False, callback=_remember_wait, is_eager=True,
+        help="Wait this long for another process that holds the hive (an in-place edit locks it; "
+        "readers share a lock), then give up with exit 4.",
+    )(func)
+
+
+def current_wait() -> float:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_WAIT, DEFAULT_WAIT) if ctx is not None else DEFAULT_WAIT
+
+
 def write_options(func: Callable) -> Callable:
-    """WRITE = (-o OUT | --in-place) [--timestamp TS] [--verify]."""
+    """WRITE = (-o OUT | --in-place) [--timestamp TS] [--verify] [--wait SECONDS]."""
+    func = wait_option(func)
     func = click.option(
         "--verify",
         is_flag=True,
@@ -39,12 +64,41 @@ class WriteTarget(NamedTuple):
     path: str
     clock: Clock
     verify: bool
+    in_place: bool
 
 
-def write_target(hive_path: str, output: str | None, in_place: bool, timestamp: str | None, verify: bool) -> WriteTarget:
-    """Validate the WRITE options before any work is done."""
+def input_files(hives: tuple | list = (), others: tuple | list = ()) -> list[str]:
+    """Every file a command reads: each hive with the transaction logs beside it, and the
+    other inputs (.reg files, logs, data files); ``-`` (standard input) is none."""
+    from ..regf.logfiles import find_logs
+
+    found: list[str] = []
+    for hive in hives:
+        if hive:
+            found.append(str(hive))
+            found.extend(str(log) for log in find_logs(hive))
+    found.extend(str(path) for path in others if path and path != "-")
+    return found
+
+
+def guard_output(output: str | None, hives: tuple | list = (), others: tuple | list = (),
+                 stdout_allowed: bool = False) -> None:
+    """Refuse (exit 2), before anything is read, an output that names an input (also
+    through a link) or a file that is not regular. Every command that writes calls it."""
+    if output is not None:
+        refuse_output_over_inputs(output, input_files(hives, others), stdout_allowed)
+
+
+def write_target(hive_path: str, output: str | None, in_place: bool, timestamp: str | None, verify: bool,
+                 other_inputs: tuple | list = (), other_hives: tuple | list = ()) -> WriteTarget:
+    """Validate the WRITE options before any work is done: -o must not name an input."""
     path = check_output_target(hive_path, output, in_place)
-    return WriteTarget(path, Clock.resolve(timestamp), verify)
+    if output == "-":
+        raise UsageError("-o -: a hive is written to a file, atomically; standard output takes text only "
+                         "(name a file, or ./- for one called -)")
+    if not in_place:
+        guard_output(path, (hive_path, *other_hives), other_inputs)
+    return WriteTarget(path, Clock.resolve(timestamp), verify, in_place)
 
 
 def replay_option(func: Callable) -> Callable:
@@ -68,15 +122,18 @@ def replay_option(func: Callable) -> Callable:
 
 
 def open_hive(
-    path: str, clock: Clock | None = None, replay_logs: bool = False, logs: tuple[str, ...] | list[str] | None = None
+    path: str, clock: Clock | None = None, replay_logs: bool = False, logs: tuple[str, ...] | list[str] | None = None,
+    for_update: bool = False,
 ) -> Hive:
     """Open a hive; with ``replay_logs`` (or explicit ``logs``) a dirty one is replayed first,
-    and what the replay skipped is said on stderr."""
+    and what the replay skipped is said on stderr. ``for_update`` (an in-place edit) holds
+    an exclusive lock on the file until the process ends."""
+    wait = current_wait()
     if not (replay_logs or logs):
-        return Hive.open(path, clock)
+        return Hive.open(path, clock, for_update=for_update, wait=wait)
     from ..regf.replay import open_replayed
 
-    hive, report = open_replayed(path, clock, list(logs) if logs else None)
+    hive, report = open_replayed(path, clock, list(logs) if logs else None, for_update=for_update, wait=wait)
     for problem in report.skipped:
         warn(problem)
     if report.applied_anything:
@@ -109,15 +166,69 @@ def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> l
     if hive.modified_by_replay:
         from ..regf.replay import save_replayed
 
-        emptied = save_replayed(hive, target.path, verify=verify)
+        emptied = save_replayed(hive, target.path, verify=verify, in_place=target.in_place)
         for log in emptied:
             note(f"emptied the stale transaction log {log}")
         return emptied
-    hive.save(target.path, verify=verify)
+    hive.save(target.path, verify=verify, in_place=target.in_place)
     return []
 
 
 def stdout_binary(data: bytes) -> None:
+    """Write bytes to standard output. A pipe may take only part of a big write when its
+    reader goes away; the loop then meets the broken pipe instead of losing the rest silently."""
     sys.stdout.flush()
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    out = sys.stdout.buffer
+    view = memoryview(data)
+    while view:
+        written = out.write(view)
+        if written is None or written <= 0:
+            raise BrokenPipeError("standard output accepts no more data")
+        view = view[written:]
+    out.flush()
+
+
+def utf8_option(func: Callable) -> Callable:
+    return click.option(
+        "--utf8", is_flag=True,
+        help="Write a version 5.00 file in UTF-8 (no BOM) instead of regedit's UTF-16, also to files and pipes. "
+        "A terminal gets UTF-8 anyway.",
+    )(func)
+
+
+def write_reg_text(data: bytes, output: str | None, utf16: bool, utf8: bool) -> None:
+    """Write a .reg file to ``output`` (atomically) or to standard output (None or ``-``).
+
+    ``utf16``: ``data`` is regedit's UTF-16LE with a BOM (version 5.00). That is what files and
+    pipes get, as regedit writes it; a terminal would show it as spaced-out garbage, so a
+    terminal, and any output with ``utf8``, gets the same text in UTF-8 without a BOM.
+    """
+    from ..fileio import STDOUT, atomic_write
+
+    to_stdout = output is None or output == STDOUT
+    if utf16 and (utf8 or (to_stdout and _stdout_is_terminal())):
+        if not utf8:
+            note("writing UTF-8 to the terminal; files and pipes get regedit's UTF-16 (--utf8 asks for "
+                 "UTF-8 everywhere)")
+        data = _utf16_to_utf8(data)
+    if to_stdout:
+        stdout_binary(data)
+    else:
+        atomic_write(output, data)
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _utf16_to_utf8(data: bytes) -> bytes:
+    text = bytes(data[2:] if data[:2] == b"\xff\xfe" else data).decode("utf-16-le", "surrogatepass")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        warn("names or strings hold lone UTF-16 surrogates, which UTF-8 cannot carry: they are written as "
+             "\\udXXX escapes (regedit's UTF-16 keeps them: drop --utf8)")
+        return text.encode("utf-8", "backslashreplace")

@@ -10,8 +10,10 @@ from ..regf.types import data_from_cli, parse_type, type_name
 from ..timeutil import Clock
 from ..verify import Expect
 from . import render
+from .completion import complete_key
 from .common import (
-    emit_json, json_option, note, open_hive, replay_option, save, stdout_binary, warn, write_options, write_target,
+    emit_json, guard_output, json_option, note, open_hive, replay_option, save, stdout_binary, wait_option, warn,
+    write_options, write_target,
 )
 
 
@@ -42,10 +44,28 @@ def _logs_text(logs: list[dict]) -> str:
     return ("\n" + " " * 18).join(lines) or "none"
 
 
+def _stored(key, name: str):
+    """The value ``name`` of ``key`` as stored now (its spelling and type); None when absent."""
+    from ..errors import ValueNotFound
+
+    try:
+        return key.value(name)
+    except ValueNotFound:
+        return None
+
+
+def _open_for_write(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths):
+    """Check the WRITE options (no output over an input), then open the hive: locked for the
+    whole read-modify-write when it is edited in place."""
+    target = write_target(hive_path, output, in_place, timestamp, verify, log_paths)
+    return open_hive(hive_path, target.clock, replay_logs, log_paths, for_update=in_place), target
+
+
 @click.command()
 @click.argument("hive_path", metavar="HIVE")
 @json_option
 @replay_option
+@wait_option
 def info(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str, ...]) -> None:
     """Version, sizes, root name, sequence numbers, dirty state, checksum, logs beside it
     (format, sequence numbers) and what a replay would apply."""
@@ -69,10 +89,11 @@ def info(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str,
 
 @click.command(name="ls")
 @click.argument("hive_path", metavar="HIVE")
-@click.argument("key_path", metavar="[KEY]", default="", required=False)
+@click.argument("key_path", metavar="[KEY]", default="", required=False, shell_complete=complete_key)
 @click.option("-r", "--recursive", is_flag=True, help="Also every key below KEY.")
 @json_option
 @replay_option
+@wait_option
 def ls_(hive_path: str, key_path: str, recursive: bool, as_json: bool, replay_logs: bool, log_paths) -> None:
     """Subkeys and values of KEY (default: the root), with last-write times."""
     hive = open_hive(hive_path, None, replay_logs, log_paths)
@@ -90,11 +111,12 @@ def ls_(hive_path: str, key_path: str, recursive: bool, as_json: bool, replay_lo
 
 @click.command()
 @click.argument("hive_path", metavar="HIVE")
-@click.argument("key_path", metavar="KEY")
+@click.argument("key_path", metavar="KEY", shell_complete=complete_key)
 @click.argument("value_name", metavar="VALUE")
 @json_option
 @click.option("--raw", is_flag=True, help="Write the value's raw bytes to stdout.")
 @replay_option
+@wait_option
 def get(hive_path: str, key_path: str, value_name: str, as_json: bool, raw: bool, replay_logs: bool, log_paths) -> None:
     """One value of KEY; VALUE '@' is the key's default value."""
     hive = open_hive(hive_path, None, replay_logs, log_paths)
@@ -110,7 +132,7 @@ def get(hive_path: str, key_path: str, value_name: str, as_json: bool, raw: bool
 
 @click.command(name="set")
 @click.argument("hive_path", metavar="HIVE")
-@click.argument("key_path", metavar="KEY")
+@click.argument("key_path", metavar="KEY", shell_complete=complete_key)
 @click.argument("value_name", metavar="VALUE")
 @click.option("--type", "type_text", required=True, metavar="T",
               help="sz expand_sz multi_sz dword dword_be qword binary none link, or a number.")
@@ -127,14 +149,14 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
     value_type = parse_type(type_text)
     if data_file and data_items:
         raise UsageError("give --data or --data-file, not both")
+    target = write_target(hive_path, output, in_place, timestamp, verify, (*log_paths, data_file))
     if data_file:
         data = read_file(data_file)
     elif data_items or value_type == 7:
         data = data_from_cli(value_type, data_items)
     else:
         raise UsageError("give the data with --data D or --data-file F")
-    target = write_target(hive_path, output, in_place, timestamp, verify)
-    hive = open_hive(hive_path, target.clock, replay_logs, log_paths)
+    hive = open_hive(hive_path, target.clock, replay_logs, log_paths, for_update=in_place)
     name = "" if value_name == "@" else value_name
     if create_keys:
         key, created = hive.create_key_reporting(key_path)
@@ -142,7 +164,11 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
             note(f"created key {path}")
     else:
         key = hive.key(key_path)
+    old = _stored(key, name)
     was_new = hive.set_value(key, name, value_type, data)
+    if old is not None and old.type != value_type:
+        warn(f"{key.path}\\{render.value_name(old.name)} changes type: {type_name(old.type)} -> "
+             f"{type_name(value_type)}")
     save(hive, target, [Expect(key.path, name, value_type, data)])
     note(f"{'created' if was_new else 'updated'} {key.path}\\{render.value_name(name)} = "
          f"{type_name(value_type)} ({len(data)} bytes) -> {target.path}")
@@ -150,13 +176,12 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
 
 @click.command()
 @click.argument("hive_path", metavar="HIVE")
-@click.argument("key_path", metavar="KEY")
+@click.argument("key_path", metavar="KEY", shell_complete=complete_key)
 @write_options
 @replay_option
 def mkkey(hive_path, key_path, output, in_place, timestamp, verify, replay_logs, log_paths) -> None:
     """Create KEY and any missing parents (nothing to do if it exists)."""
-    target = write_target(hive_path, output, in_place, timestamp, verify)
-    hive = open_hive(hive_path, target.clock, replay_logs, log_paths)
+    hive, target = _open_for_write(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths)
     key, created = hive.create_key_reporting(key_path)
     if not created:
         note(f"key {key.path or chr(92)} already exists")
@@ -167,15 +192,14 @@ def mkkey(hive_path, key_path, output, in_place, timestamp, verify, replay_logs,
 
 @click.command()
 @click.argument("hive_path", metavar="HIVE")
-@click.argument("key_path", metavar="KEY")
+@click.argument("key_path", metavar="KEY", shell_complete=complete_key)
 @click.argument("value_name", metavar="[VALUE]", required=False)
 @click.option("-r", "--recursive", is_flag=True, help="Delete the key with all its subkeys.")
 @write_options
 @replay_option
 def rm(hive_path, key_path, value_name, recursive, output, in_place, timestamp, verify, replay_logs, log_paths) -> None:
     """Delete VALUE of KEY ('@' = default value) or, without VALUE, KEY itself."""
-    target = write_target(hive_path, output, in_place, timestamp, verify)
-    hive = open_hive(hive_path, target.clock, replay_logs, log_paths)
+    hive, target = _open_for_write(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths)
     key = hive.key(key_path)
     if value_name is not None:
         name = "" if value_name == "@" else value_name
@@ -196,6 +220,7 @@ def rm(hive_path, key_path, value_name, recursive, output, in_place, timestamp, 
 @click.option("--timestamp", metavar="TS", help="Fix the timestamps written (ISO 8601 or @epoch).")
 def new(output: str, hive_version: str, root_name: str, timestamp: str | None) -> None:
     """Create OUT: an empty hive that Windows would load."""
+    guard_output(output)
     hive = Hive.new(int(hive_version.split(".")[1]), root_name, Clock.resolve(timestamp))
     atomic_write(output, hive.to_bytes())
     note(f"created an empty version {hive_version} hive with root {root_name!r} -> {output}")
@@ -205,6 +230,7 @@ def new(output: str, hive_version: str, root_name: str, timestamp: str | None) -
 @click.argument("hive_path", metavar="HIVE")
 @json_option
 @replay_option
+@wait_option
 def check(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str, ...]) -> None:
     """Structural check (like fsck). Exit 1 when it finds errors or warnings."""
     from ..regf.check import check_file, check_hive

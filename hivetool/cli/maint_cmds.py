@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import click
 
-from ..fileio import check_output_target
 from ..timeutil import Clock
-from .common import note, open_hive
+from .common import guard_output, note, open_hive, wait_option
 
 
 @click.command()
@@ -19,13 +18,15 @@ from .common import note, open_hive
               "if either disagrees on a spread of up to 100 keys and their values.")
 @click.option("--hive-version", type=click.Choice(["1.3", "1.5"]),
               help="Convert to this format version (default: keep the input's).")
+@wait_option
 def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hive_version: str | None) -> None:
     """Rewrite HIVE without free space or slack, like `reg save`: same keys, values, class
     names, security descriptors, flags and key times; free cells and remnants of deleted
     data are dropped and subkey lists are written in canonical form."""
     from ..regf.compact import compact_hive
 
-    target = check_output_target(hive_path, output, in_place=False)
+    guard_output(output, (hive_path,))
+    target = output
     hive = open_hive(hive_path, Clock.resolve(timestamp))
     minor = None if hive_version is None else int(hive_version.split(".")[1])
     check = None

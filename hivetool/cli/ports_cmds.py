@@ -4,12 +4,11 @@ from __future__ import annotations
 import click
 
 from ..errors import EXIT_FINDINGS, UsageError, ValidationError
-from ..fileio import atomic_write
 from ..profiles import catalog
 from ..profiles.facts import OS_CHOICES
 from ..verify import Expect
-from .common import (emit_json, json_option, note, open_hive, save, stdout_binary, warn, write_options,
-                     write_target)
+from .common import (emit_json, guard_output, json_option, note, open_hive, save, utf8_option, wait_option, warn,
+                     write_options, write_reg_text, write_target)
 from . import ports_render as render
 
 CONTROL_SET_HELP = "auto (Default's set, plus Current's when it differs), default, current, all, or a number."
@@ -88,19 +87,21 @@ def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify,
          software_path, reserve, force, as_json) -> None:
     """Pin PROFILE's services to the given ports in HIVE (SYSTEM, or SOFTWARE for rpc-internet)."""
     from ..profiles.plan import apply_plan
+    from ..regf.types import encode_multi
 
-    target = write_target(hive_path, output, in_place, timestamp, verify)
-    hive = open_hive(hive_path, target.clock)
+    target = write_target(hive_path, output, in_place, timestamp, verify, other_hives=(software_path,))
+    hive = open_hive(hive_path, target.clock, for_update=in_place)
     plan = _plan(hive_path, hive, profile_name, settings, control_set, os_choice, software_path, reserve, force)
     errors = plan.errors
     if not errors:
         apply_plan(hive, plan)
         expect = [Expect(c.key, c.value_name, c.request.setting.type, c.request.raw) for c in plan.changes]
+        expect += [Expect(r.key, "ReservedPorts", 7, encode_multi(list(r.new))) for r in plan.reserve]
         save(hive, target, expect)
     if as_json:
         emit_json(render.plan_json(plan, "set", hive_path, target.path, not errors, not errors, False))
     else:
-        click.echo("\n".join(render.report_lines(plan, hive_path, False)))
+        click.echo("\n".join(render.report_lines(plan, hive_path, False, refused=bool(errors))))
     if errors:
         raise ValidationError(f"{len(errors)} validation error(s); nothing written (--force writes anyway)")
     note(f"wrote {target.path}")
@@ -114,6 +115,7 @@ def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify,
 @_os_option
 @_software_option
 @json_option
+@wait_option
 def check(hive_path, profile_name, settings, control_set, os_choice, software_path, as_json) -> None:
     """Verify HIVE without changing it: exit 0 when it holds the expected ports and no
     validation error applies, 1 otherwise. Without SETTING=VALUE, the ports already pinned are
@@ -182,12 +184,22 @@ def _emit_missing(name: str, missing: list[str], as_json: bool, documents: list)
 @click.argument("settings", metavar="SETTING=VALUE...", nargs=-1, required=True)
 @click.option("-o", "--output", metavar="FILE.reg", help="Write the .reg file here (default: stdout).")
 @click.option("--regedit4", is_flag=True, help="Write a REGEDIT4 (ANSI) file instead of version 5.00.")
-@_os_option
+@utf8_option
+@click.option("--os", "os_choice", type=click.Choice(OS_CHOICES), default=None,
+              help="The Windows generation the ports are validated for (default: the profile's era: nt4 for "
+              "exchange55, 2000 and 2003 for those Exchange versions, otherwise vista+).")
 @click.option("--force", is_flag=True, help="Write despite validation errors.")
-def reg(profile_name, settings, output, regedit4, os_choice, force) -> None:
-    """A .reg file that regedit or reg import accepts, for a running machine."""
+def reg(profile_name, settings, output, regedit4, utf8, os_choice, force) -> None:
+    """A .reg file that regedit or reg import accepts, for a running machine.
+
+    There is no --reserve here: Tcpip's ReservedPorts is a REG_MULTI_SZ, and a .reg file can
+    only replace a multi-string whole, which would wipe the reservations the machine already
+    has. Reserve the ports with `ports set --reserve` on an offline hive, or on the machine."""
     from ..profiles.regfile import profile_reg
 
+    if regedit4 and utf8:
+        raise UsageError("--utf8 writes a version 5.00 file; --regedit4 writes an ANSI REGEDIT4 file: give one")
+    guard_output(output, stdout_allowed=True)
     profile = catalog.profile(profile_name)
     data, findings = profile_reg(profile, settings, os_choice or PROFILE_ERA_OS.get(profile.name, "vista+"),
                                  regedit4, force)
@@ -195,11 +207,9 @@ def reg(profile_name, settings, output, regedit4, os_choice, force) -> None:
         click.echo(f"hivetool: {finding.line()}", err=True)
     if any(f.level == "error" for f in findings):
         raise ValidationError("validation errors; nothing written (--force writes anyway)")
-    if output:
-        atomic_write(output, data)
+    write_reg_text(data, output, not regedit4, utf8)
+    if output and output != "-":
         note(f"wrote {output}")
-    else:
-        stdout_binary(data)
 
 
 @ports.command(name="firewall")
@@ -208,6 +218,7 @@ def reg(profile_name, settings, output, regedit4, os_choice, force) -> None:
 @click.option("--from", "from_hive", metavar="HIVE", help="Take the pinned ports from this hive instead.")
 @click.option("--rules", type=click.Choice(["nftables", "iptables", "netsh", "json"]), default="nftables",
               show_default=True)
+@wait_option
 def firewall(profile_name, settings, from_hive, rules) -> None:
     """Firewall rules for TCP 135 plus the pinned ports."""
     from ..profiles.firewall import openings, render as render_rules

@@ -41,16 +41,31 @@ def table(plan: Plan, with_status: bool) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
 
 
-def report_lines(plan: Plan, hive_path: str, with_status: bool) -> list[str]:
+def reserve_lines(plan: Plan) -> list[str]:
+    """--reserve: each control set's ReservedPorts, what it held and the lines added."""
+    lines = []
+    for reserve in plan.reserve:
+        old = ",".join(reserve.old) if reserve.old else "(none)"
+        lines.append(f"  {reserve.key}\\ReservedPorts  {old} -> {','.join(reserve.new)}  "
+                     f"(adds {', '.join(reserve.added)})")
+    return lines
+
+
+def report_lines(plan: Plan, hive_path: str, with_status: bool, refused: bool = False) -> list[str]:
     lines = [f"hive: {hive_path}"]
     if plan.control_set_description:
         lines.append(f"control set: {plan.control_set_description}")
     lines.append(f"os: {plan.os.os} ({plan.os.how})")
     lines.append("")
     lines += table(plan, with_status)
+    if plan.reserve:
+        lines += ["", "reserved ports (REG_MULTI_SZ):"] + reserve_lines(plan)
     if plan.findings:
         lines += ["", "findings:"] + [f"  {f.line()}" for f in plan.findings]
-    lines += ["", "reminders:"] + [f"  - {r}" for r in reminders(plan)]
+    if refused:
+        lines += ["", "nothing written."]
+    else:
+        lines += ["", "reminders:"] + [f"  - {r}" for r in reminders(plan)]
     return lines
 
 
@@ -83,7 +98,10 @@ def plan_json(plan: Plan, command: str, hive_path: str, output: str | None, writ
         "control_sets": list(plan.control_sets),
         "control_set_choice": plan.control_set_description,
         "changes": [change_json(c, with_status) for c in plan.changes],
+        "reserved_ports": [{"control_set": r.control_set, "key": r.key, "value": "ReservedPorts",
+                            "old": list(r.old) if r.old is not None else None, "new": list(r.new),
+                            "added": list(r.added)} for r in plan.reserve],
         "findings": [f.to_json() for f in plan.findings],
         "warnings": list(plan.warnings),
-        "reminders": reminders(plan),
+        "reminders": reminders(plan) if (written or command == "check") else [],
     }

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import click
 
-from ..errors import EXIT_FINDINGS, HivetoolError, RegFileError
-from ..fileio import atomic_write, read_file
+from ..errors import EXIT_FINDINGS, HivetoolError, RegFileError, UsageError
+from ..fileio import STDOUT, read_stream_input
 from ..paths import PathMapper, RootChoice, infer_root, is_logical, parse_control_set_mode
 from ..regf.hive import Hive
 from ..regfile.emit import DIALECT_4, DIALECT_5, Loss
 from ..regfile.patch import Patch
 from ..timeutil import Clock
-from .common import emit_json, json_option, note, open_hive, save, stdout_binary, warn, write_options, write_target
+from .completion import complete_key
+from .common import (emit_json, guard_output, json_option, note, open_hive, save, utf8_option, wait_option, warn,
+                     write_options, write_reg_text, write_target)
 
 MAX_LOSSES_SHOWN = 10
 DEFAULT_CODEPAGE = "cp1252"
@@ -47,11 +49,18 @@ def _report_losses(losses: list[Loss]) -> None:
         warn(f"... and {len(losses) - MAX_LOSSES_SHOWN} more value(s) not written exactly")
 
 
-def _write_text(data: bytes, output: str | None) -> None:
-    if output is None:
-        stdout_binary(data)
-    else:
-        atomic_write(output, data)
+def _write_text(data: bytes, output: str | None, regedit4: bool, utf8: bool) -> None:
+    write_reg_text(data, output, not regedit4, utf8)
+
+
+def _check_dialect_options(regedit4: bool, utf8: bool) -> None:
+    if regedit4 and utf8:
+        raise UsageError("--utf8 writes a version 5.00 file; --regedit4 writes an ANSI REGEDIT4 file: give one")
+
+
+def _shown(path: str) -> str:
+    """How a .reg input is named in messages: ``-`` is standard input."""
+    return "<stdin>" if path == STDOUT else path
 
 
 def _warn_if_dirty(hive: Hive) -> None:
@@ -62,7 +71,7 @@ def _warn_if_dirty(hive: Hive) -> None:
 
 @click.command()
 @click.argument("hive_path", metavar="HIVE")
-@click.argument("key_path", metavar="[KEY]", default="", required=False)
+@click.argument("key_path", metavar="[KEY]", default="", required=False, shell_complete=complete_key)
 @click.option("-o", "--output", metavar="FILE.reg", help="Write this file (atomically) instead of stdout.")
 @_root_option
 @click.option("--regedit4", is_flag=True, help="Write a REGEDIT4 file in the ANSI code page (see --encoding).")
@@ -71,7 +80,9 @@ def _warn_if_dirty(hive: Hive) -> None:
               "(strings cut at a NUL; characters outside the code page as '?').")
 @click.option("--encoding", "codepage", default="cp1252", show_default=True, metavar="CP",
               help="ANSI code page of a REGEDIT4 file.")
-def export(hive_path, key_path, output, root, regedit4, regedit_compat, codepage) -> None:
+@utf8_option
+@wait_option
+def export(hive_path, key_path, output, root, regedit4, regedit_compat, codepage, utf8) -> None:
     """Write HIVE (or KEY and everything below it) as a .reg file, as regedit exports it.
 
     KEY is a path inside the hive or a full registry path (HKEY_LOCAL_MACHINE\\SYSTEM\\...,
@@ -80,6 +91,8 @@ def export(hive_path, key_path, output, root, regedit4, regedit_compat, codepage
     """
     from ..regfile.export import export_hive
 
+    _check_dialect_options(regedit4, utf8)
+    guard_output(output, (hive_path,), stdout_allowed=True)
     hive = open_hive(hive_path)
     _warn_if_dirty(hive)
     choice = _choose_root(hive, hive_path, root)
@@ -91,7 +104,7 @@ def export(hive_path, key_path, output, root, regedit4, regedit_compat, codepage
             note(f"control set: {mapper.control_set_choice.description}")
     result = export_hive(hive, choice.root, start, _dialect(regedit4), regedit_compat, codepage)
     _report_losses(result.losses)
-    _write_text(result.data, output)
+    _write_text(result.data, output, regedit4, utf8)
     note(f"exported {result.keys} key(s) and {result.values} value(s) of {result.top}"
          + (f" -> {output}" if output else ""))
 
@@ -107,7 +120,7 @@ def _read_reg_files(paths: tuple[str, ...], encoding: str | None, lenient: bool,
     first_error = None
     error_count = 0
     for path in paths:
-        result = parse_reg(read_file(path), path, encoding or DEFAULT_CODEPAGE, utf8_without_bom=encoding is None)
+        result = parse_reg(read_stream_input(path), _shown(path), encoding or DEFAULT_CODEPAGE, utf8_without_bom=encoding is None)
         for diagnostic in result.diagnostics:
             if diagnostic.level == "error" and lenient:
                 note(f"{diagnostic.path}:{diagnostic.line}:{diagnostic.col}: warning: skipped, as Windows "
@@ -152,12 +165,18 @@ def import_(hive_path, reg_paths, root, control_set, lenient, skip_foreign, enco
     reject is an error (exit 3) unless --lenient. Keys outside ROOT: exit 4 unless
     --skip-foreign."""
     from ..regfile.apply import apply_plan, final_effects, plan_patch
+    from .usage_hints import swapped_import_arguments
 
+    swapped = swapped_import_arguments(hive_path, reg_paths)
+    if swapped:
+        raise UsageError(swapped)
     mode = parse_control_set_mode(control_set)
-    target = None if dry_run else write_target(hive_path, output, in_place, timestamp, verify)
+    target = None if dry_run else write_target(hive_path, output, in_place, timestamp, verify, reg_paths)
     clock = target.clock if target else Clock.resolve(timestamp)
+    if list(reg_paths).count(STDOUT) > 1:
+        raise UsageError("standard input (-) can be read only once")
     patch = _read_reg_files(reg_paths, encoding, lenient, " (--lenient skips such lines, as Windows does)")
-    hive = open_hive(hive_path, clock)
+    hive = open_hive(hive_path, clock, for_update=bool(target and target.in_place))
     choice = _choose_root(hive, hive_path, root)
     plan = plan_patch(hive, patch, choice.root, mode, skip_foreign)
     for message in plan.warnings:
@@ -194,12 +213,16 @@ def import_(hive_path, reg_paths, root, control_set, lenient, skip_foreign, enco
 @click.option("--regedit4", is_flag=True, help="Write a REGEDIT4 file in the ANSI code page (see --encoding).")
 @click.option("--encoding", "codepage", default="cp1252", show_default=True, metavar="CP",
               help="ANSI code page of a REGEDIT4 file.")
-def diff(old_path, new_path, output, root, regedit4, codepage) -> None:
+@utf8_option
+@wait_option
+def diff(old_path, new_path, output, root, regedit4, codepage, utf8) -> None:
     """Write a .reg patch that turns OLD into NEW: new and deleted keys, new, changed and
     deleted values, nothing else. `hivetool import OLD PATCH.reg` then gives NEW's content."""
     from ..regfile.diff import diff_hives
     from ..regfile.emit import emit_patch
 
+    _check_dialect_options(regedit4, utf8)
+    guard_output(output, (old_path, new_path), stdout_allowed=True)
     old = open_hive(old_path)
     new = open_hive(new_path)
     for hive in (old, new):
@@ -208,7 +231,7 @@ def diff(old_path, new_path, output, root, regedit4, codepage) -> None:
     patch = diff_hives(old, new, choice.root)
     writer = emit_patch(patch, _dialect(regedit4), False, codepage)
     _report_losses(writer.losses)
-    _write_text(writer.finish(), output)
+    _write_text(writer.finish(), output, regedit4, utf8)
     kinds = {}
     for op in patch:
         kinds[op.kind] = kinds.get(op.kind, 0) + 1
@@ -234,9 +257,9 @@ def reg_check(reg_paths, encoding, as_json) -> None:
 
     reports = []
     for path in reg_paths:
-        data = read_file(path)
+        data = read_stream_input(path)
         try:
-            result = parse_reg(data, path, encoding or DEFAULT_CODEPAGE, utf8_without_bom=encoding is None)
+            result = parse_reg(data, _shown(path), encoding or DEFAULT_CODEPAGE, utf8_without_bom=encoding is None)
         except RegFileError as err:  # a wrong header: Windows refuses the whole file
             reports.append({"file": path, "encoding": None, "dialect": None, "diagnostics": [
                 {"line": err.line, "col": err.col, "level": "error", "code": None, "message": err.detail}]})
@@ -268,15 +291,18 @@ def reg_check(reg_paths, encoding, as_json) -> None:
 @click.option("--encoding", "encoding", metavar="CP",
               help="Code page of a file without a UTF-16 byte-order mark (default: cp1252, or UTF-8 with a "
               "warning when the file is valid UTF-8), and of the output with --regedit4 (default: cp1252).")
-def reg_fmt(reg_path, output, regedit4, encoding) -> None:
+@utf8_option
+def reg_fmt(reg_path, output, regedit4, encoding, utf8) -> None:
     """Rewrite FILE.reg in regedit's exact layout (UTF-16, CRLF, blank lines, hex wrapping).
     A file Windows would read differently from how it looks is refused (exit 3): `reg check`
     shows why. A file `hivetool export` wrote comes out unchanged."""
     from ..regfile.emit import emit_patch
 
+    _check_dialect_options(regedit4, utf8)
+    guard_output(output, (), (reg_path,), stdout_allowed=True)
     patch = _read_reg_files((reg_path,), encoding, False, " (`hivetool reg check` lists every such line)")
     writer = emit_patch(patch, _dialect(regedit4), False, encoding or DEFAULT_CODEPAGE)
     _report_losses(writer.losses)
-    _write_text(writer.finish(), output)
+    _write_text(writer.finish(), output, regedit4, utf8)
     if output:
         note(f"wrote {output}")

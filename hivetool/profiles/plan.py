@@ -111,6 +111,20 @@ class Change:
         return f"{data}" if not isinstance(data, bytes) else f"{type_name(self.old.type)} {data.hex()}"
 
 
+@dataclass(frozen=True)
+class ReserveChange:
+    """``--reserve``: the ReservedPorts lines of one control set, before and after."""
+
+    control_set: str
+    key: str
+    old: tuple[str, ...] | None  # None: the value did not exist
+    new: tuple[str, ...]
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        return self.new[len(self.old or ()):]
+
+
 @dataclass
 class Plan:
     profile: Profile
@@ -121,7 +135,7 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    reserve: dict[str, list[str]] = field(default_factory=dict)  # control set -> ReservedPorts lines to add
+    reserve: list[ReserveChange] = field(default_factory=list)  # ReservedPorts to write, per control set
 
     @property
     def errors(self) -> list[Finding]:
@@ -243,9 +257,10 @@ def _plan_reserve(plan: Plan, hive: Hive) -> None:
     if plan.os.os not in PRE_VISTA:
         raise RefusedUnsafe("--reserve: ReservedPorts is not implemented on Windows Vista and later (KB 812873)")
     for control_set in plan.control_sets:
-        key = find_key(hive, f"{control_set}\\Services\\Tcpip\\Parameters")
+        path = f"{control_set}\\Services\\Tcpip\\Parameters"
+        key = find_key(hive, path)
         if key is None:
-            raise KeyNotFound(f"--reserve: {control_set}\\Services\\Tcpip\\Parameters does not exist")
+            raise KeyNotFound(f"--reserve: {path} does not exist")
         current = find_value(key, "ReservedPorts")
         lines = decode_multi(current.raw) if current is not None and current.type == RegType.MULTI_SZ else []
         covered = []
@@ -256,7 +271,8 @@ def _plan_reserve(plan: Plan, hive: Hive) -> None:
                 continue
         add = [f"{p}-{p}" for p in plan.ports if not any(lo <= p <= hi for lo, hi in covered)]
         if add:
-            plan.reserve[control_set] = lines + add
+            old = tuple(lines) if current is not None else None
+            plan.reserve.append(ReserveChange(control_set, path, old, tuple(lines + add)))
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -268,6 +284,5 @@ def apply_plan(hive: Hive, plan: Plan) -> None:
     for change in plan.changes:
         key = hive.key(change.key) if change.key_exists else hive.create_key(change.key)
         hive.set_value(key, change.value_name, change.request.setting.type, change.request.raw)
-    for control_set, lines in plan.reserve.items():
-        key = hive.key(f"{control_set}\\Services\\Tcpip\\Parameters")
-        hive.set_value(key, "ReservedPorts", RegType.MULTI_SZ, encode_multi(lines))
+    for reserve in plan.reserve:
+        hive.set_value(hive.key(reserve.key), "ReservedPorts", RegType.MULTI_SZ, encode_multi(list(reserve.new)))

@@ -82,7 +82,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import DirtyHiveError, HiveFormatError
-from ..fileio import read_file
+from ..inputs import open_input
 from .bins import HBIN_BASE, HBIN_SIGNATURE, PAGE
 from .cells import CellSpace
 from .check_report import CheckReport, Collector, Finding
@@ -116,8 +116,14 @@ class _Layout:
 
 
 def check_file(path: str | os.PathLike) -> CheckReport:
-    """Check a hive file. Only OS errors raise (HiveIOError); bad content becomes findings."""
-    return check_bytes(read_file(path), str(path))
+    """Check a hive file. Only OS errors and files that are not regular raise; bad content
+    becomes findings. A file that has neither a ``regf`` base block nor a hive bin after it
+    is judged on its first 4 KiB alone: a 4 GB file of something else is never read."""
+    with open_input(path, "hive") as source:
+        head = source.read_head(BASE_BLOCK_SIZE + len(HBIN_SIGNATURE))
+        if head[:4] != SIGNATURE and head[BASE_BLOCK_SIZE:] != HBIN_SIGNATURE:
+            return check_bytes(head[:BASE_BLOCK_SIZE], str(path))
+        return check_bytes(source.read_all(), str(path))
 
 
 def check_hive(hive: "Hive") -> CheckReport:

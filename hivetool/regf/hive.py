@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from typing import Iterator
 
-from ..errors import DirtyHiveError, HiveFormatError, UsageError
-from ..fileio import atomic_write, map_or_read_file
+from ..errors import DirtyHiveError, HiveFormatError, KeyNotFound, UsageError
+from ..fileio import atomic_write
+from ..inputs import DEFAULT_WAIT, EXCLUSIVE, SHARED, InputFile, open_input
 from ..timeutil import Clock
 from . import edit
 from . import nk as nkmod
@@ -52,6 +53,10 @@ class Hive:
         # not re-read its whole subkey list or re-decode every value name each time.
         self.edit_subkey_lists: dict[int, sublists.SubkeyList] = {}
         self.edit_value_names: dict[int, dict[str, int]] = {}
+        # The file this hive was read from (device, inode): a save may replace it only when
+        # asked to (in_place=True). ``_source`` holds the exclusive lock of an open for update.
+        self.source_identity: tuple[int, int] | None = None
+        self._source: InputFile | None = None
 
     @property
     def buf(self) -> bytearray:
@@ -69,11 +74,45 @@ class Hive:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, path: str | os.PathLike, clock: Clock | None = None) -> "Hive":
-        """Load a hive file. The file is opened read-only. A big file is mapped copy-on-write
-        instead of read, so opening it and changing one value costs what the change costs:
-        pages load as they are touched, and edits never reach the file."""
-        return cls(map_or_read_file(path), str(path), clock)
+    def open(cls, path: str | os.PathLike, clock: Clock | None = None, *, for_update: bool = False,
+             wait: float = DEFAULT_WAIT) -> "Hive":
+        """Load a hive file through a read-only descriptor.
+
+        The file must be a regular file starting with a ``regf`` base block (checked before
+        the rest is read). A big file is mapped copy-on-write instead of read, so opening it
+        and changing one value costs what the change costs: pages load as they are touched,
+        and edits never reach the file.
+
+        Reading holds a shared lock. ``for_update`` holds an exclusive lock instead, from
+        now until :meth:`close` (or the end of the process), so that a read-modify-write
+        ending in ``save(in_place=True)`` cannot lose another writer's update; another
+        process waits up to ``wait`` seconds for a lock, then :class:`~hivetool.inputs.HiveBusy`.
+        """
+        source = open_input(path, "hive", EXCLUSIVE if for_update else SHARED, wait)
+        try:
+            image = source.read_hive()
+            hive = cls(image, str(path), clock)
+        except BaseException:
+            source.close()
+            raise
+        hive.source_identity = source.identity
+        if for_update or not isinstance(image, bytearray):
+            hive._source = source  # a mapped file is read as it is used: keep it locked
+        else:
+            source.close()
+        return hive
+
+    def close(self) -> None:
+        """Release the file lock an open for update (or of a mapped file) holds."""
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+
+    def __enter__(self) -> "Hive":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str | None = None, clock: Clock | None = None) -> "Hive":
@@ -134,18 +173,21 @@ class Hive:
         return Key(self, cell, name, _join(parent, name))
 
     def key(self, path: str) -> Key:
-        """The key at ``path`` (case-insensitive, ``\\``-separated); raises KeyNotFound."""
+        """The key at ``path`` (case-insensitive, ``\\``-separated); raises KeyNotFound,
+        naming the first component that is missing and the key it is missing from."""
         try:
             key = self.root
             for part in split_path(path):
-                key = key.subkey(part)
+                cell = self.find_child(key.cell, part)
+                if cell is None:
+                    where = f"key '{key.path}'" if key.path else "the root key"
+                    raise KeyNotFound(f"key '{path.lstrip(chr(92))}' not found: {where} has no subkey '{part}'")
+                key = self.key_at(cell, key)
             return key
         except HiveFormatError as err:
             raise self._error(err) from None
 
     def has_key(self, path: str) -> bool:
-        from ..errors import KeyNotFound
-
         try:
             self.key(path)
             return True
@@ -262,9 +304,44 @@ class Hive:
         """The hive as it would be saved now: a clean header with fresh sequence numbers."""
         return b"".join(self._saved_chunks())
 
-    def save(self, path: str | os.PathLike, verify=None) -> None:
-        """Write atomically: a temp file beside ``path``, fsync, then rename over it."""
+    def save(self, path: str | os.PathLike | None = None, verify=None, *, in_place: bool = False) -> None:
+        """Write atomically: a temp file beside ``path``, fsync, then rename over it.
+
+        The file the hive was opened from is replaced only with ``in_place=True`` (then
+        ``path`` may be omitted); naming it, or one of its transaction logs, without that flag
+        raises :class:`~hivetool.fileio.OutputIsInput`, and nothing is written.
+        """
+        path = self._save_path(path, in_place)
         atomic_write(path, self._saved_chunks(), verify=verify)
+        if in_place:
+            info = os.stat(path)
+            self.source_identity = (info.st_dev, info.st_ino)
+
+    def _save_path(self, path: str | os.PathLike | None, in_place: bool) -> str:
+        from ..fileio import OutputIsInput, refuse_output_over_inputs
+        from .logfiles import find_logs
+
+        if path is None:
+            if not (in_place and self.path):
+                raise UsageError("save() needs a path, or in_place=True for a hive opened from a file")
+            return self.path
+        if self.path is None or self.source_identity is None:
+            return os.fspath(path)
+        opened = self._is_opened_file(path)
+        if in_place and not opened:
+            raise UsageError(f"save(in_place=True) names {path}, which is not the file this hive was opened from ({self.path})")
+        if not opened:
+            refuse_output_over_inputs(path, [self.path, *find_logs(self.path)])
+        elif not in_place:
+            raise OutputIsInput(f"{path} is the file this hive was opened from; pass in_place=True to replace it")
+        return os.fspath(path)
+
+    def _is_opened_file(self, path: str | os.PathLike) -> bool:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) == self.source_identity
 
     def root_name(self) -> str:
         return self.root.name

@@ -3,31 +3,26 @@ beside it, and what a replay of them would apply."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from ..errors import HiveFormatError
-from ..fileio import read_file
 from ..timeutil import filetime_to_iso
 from .hive import Hive
-from .logfiles import find_logs
-from .logs import read_logs
-from .replay import Replayed, replay, require_replayed
+from .replay import replay_file, require_replayed
 
 FLAG_NAMES = {0x1: "pending transactions (KTM)", 0x2: "defragmented / layered keys supported"}
 
 
 def hive_info(path: str, replay_logs: bool = False, log_paths: list[str] | None = None) -> dict[str, Any]:
     """The facts; with ``replay_logs`` those of the hive after replaying its logs."""
-    data = read_file(path)
-    found = [Path(p) for p in log_paths] if log_paths else find_logs(path)
-    image, report = replay(data, read_logs(found), path)
+    replayed = replay_file(path, log_paths)
+    report = replayed.report
     if replay_logs and report.dirty:
-        require_replayed(Replayed(path, image, report, found))
-        hive = Hive.from_replay(image, path, None, report.sequence_floor)
+        require_replayed(replayed)
+        hive = Hive.from_replay(replayed.image, path, None, report.sequence_floor)
     else:
-        del image  # a copy only when the hive is dirty; the file's own bytes are what we show
-        hive = Hive(data, path)
+        hive = Hive(replayed.data, path)  # the file's own bytes are what we show
+    del replayed
     h = hive.header
     try:
         root_name = hive.root.name

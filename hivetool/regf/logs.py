@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
-from ..fileio import read_file
+from ..inputs import open_input
 from .header import BASE_BLOCK, SIGNATURE, SUPPORTED_MINORS, checksum
 from .layout import Layout
 from .marvin import marvin32
@@ -134,7 +134,8 @@ class TransactionLog:
 
     @classmethod
     def read(cls, path: str | Path) -> "TransactionLog":
-        return cls(bytes(read_file(path)), str(path))
+        with open_input(path, "transaction log", lock=None) as source:
+            return cls(bytes(source.read_all()), str(path))
 
     # ------------------------------------------------------------------ header
     def _classify(self) -> str:

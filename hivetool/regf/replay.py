@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HiveFormatError, HiveIOError, MalformedInput
-from ..fileio import read_file, same_file
+from ..inputs import DEFAULT_WAIT, EXCLUSIVE, SHARED, open_input
 from ..timeutil import Clock
 from .bins import HBIN, HBIN_BASE, HBIN_SIGNATURE, PAGE
 from .header import BASE_BLOCK, BASE_BLOCK_SIZE, FILE_TYPE_PRIMARY, SIGNATURE, SUPPORTED_MINORS, checksum
@@ -409,14 +409,31 @@ class Replayed:
     image: bytearray
     report: ReplayReport
     log_paths: list[Path]
+    data: bytearray | None = None  # the primary file's own bytes
+    source: object = None  # the InputFile still holding an exclusive lock (for_update)
+    identity: tuple[int, int] | None = None  # (device, inode) of the primary file
 
 
-def replay_file(path: str | os.PathLike, log_paths: list[str] | None = None) -> Replayed:
-    """Read ``path`` and its logs (found beside it by name unless given) and replay them."""
-    data = read_file(path)
-    found = [Path(p) for p in log_paths] if log_paths else find_logs(path)
-    image, report = replay(data, read_logs(found), str(path))
-    return Replayed(str(path), image, report, found)
+def replay_file(path: str | os.PathLike, log_paths: list[str] | None = None, *, for_update: bool = False,
+                wait: float = DEFAULT_WAIT) -> Replayed:
+    """Read ``path`` and its logs (found beside it by name unless given) and replay them.
+
+    The primary and its logs are read under one lock on the primary (shared; exclusive and
+    kept in ``source`` with ``for_update``), so an in-place writer cannot empty the logs
+    between the two reads."""
+    source = open_input(path, "hive", EXCLUSIVE if for_update else SHARED, wait)
+    try:
+        data = source.read_hive(map_big=False)
+        found = [Path(p) for p in log_paths] if log_paths else find_logs(path)
+        image, report = replay(data, read_logs(found), str(path))
+    except BaseException:
+        source.close()
+        raise
+    identity = source.identity
+    if not for_update:
+        source.close()
+        source = None
+    return Replayed(str(path), image, report, found, data, source, identity)
 
 
 def require_replayed(replayed: Replayed) -> None:
@@ -434,28 +451,40 @@ def require_replayed(replayed: Replayed) -> None:
 
 
 def open_replayed(
-    path: str | os.PathLike, clock: Clock | None = None, log_paths: list[str] | None = None
+    path: str | os.PathLike, clock: Clock | None = None, log_paths: list[str] | None = None, *,
+    for_update: bool = False, wait: float = DEFAULT_WAIT,
 ) -> tuple[Hive, ReplayReport]:
-    """The hive at ``path`` as Windows would load it: replayed when dirty, as is when clean."""
-    replayed = replay_file(path, log_paths)
-    require_replayed(replayed)
+    """The hive at ``path`` as Windows would load it: replayed when dirty, as is when clean.
+    ``for_update`` keeps an exclusive lock on the file, as :meth:`Hive.open` does."""
+    replayed = replay_file(path, log_paths, for_update=for_update, wait=wait)
+    try:
+        require_replayed(replayed)
+    except BaseException:
+        if replayed.source is not None:
+            replayed.source.close()
+        raise
     report = replayed.report
     if not report.dirty:
-        return Hive(replayed.image, str(path), clock), report
-    return Hive.from_replay(replayed.image, str(path), clock, report.sequence_floor), report
+        hive = Hive(replayed.image, str(path), clock)
+    else:
+        hive = Hive.from_replay(replayed.image, str(path), clock, report.sequence_floor)
+    hive.source_identity = replayed.identity
+    hive._source = replayed.source
+    return hive, report
 
 
-def save_replayed(hive: Hive, path: str | os.PathLike, verify=None) -> list[Path]:
-    """Save ``hive`` atomically; when that replaced the replayed hive's own file, then
-    (and only then) truncate the stale logs beside it. Returns the logs truncated.
+def save_replayed(hive: Hive, path: str | os.PathLike, verify=None, *, in_place: bool = False) -> list[Path]:
+    """Save ``hive`` atomically; when that replaced the replayed hive's own file
+    (``in_place``), then (and only then) truncate the stale logs beside it. Returns the logs
+    truncated.
 
     Order matters for a crash: until the rename, the old primary and its logs are intact
     (still dirty, still replayable); after it, the primary is clean, so Windows ignores the
     logs, and its sequence numbers are above every one in them, so no stale entry can ever
     follow it. A crash between the steps therefore leaves one consistent state or the other.
     """
-    hive.save(path, verify=verify)
-    if not (hive.modified_by_replay and hive.path and same_file(path, hive.path)):
+    hive.save(path, verify=verify, in_place=in_place)
+    if not (hive.modified_by_replay and hive.path and in_place):
         return []
     logs = find_logs(hive.path)
     for log in logs:
