@@ -229,3 +229,59 @@ def test_bash_gets_completions_it_can_insert(system):
                'eval "set -- ${COMPREPLY[0]}"; printf "%s" "$1"\n')
     done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, timeout=60)
     assert done.stdout == "ControlSet001\\Services\\MSExchangeDS", (done.stdout, done.stderr)
+
+
+# ------------------------------------------------------------------ progress
+def with_terminal_stderr(*args: str, env: dict) -> tuple[int, bytes]:
+    """Run hivetool with a pseudo-terminal (100 columns) as standard error."""
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-c", ENTRY, *args], stdout=subprocess.DEVNULL, stderr=slave,
+                            env=dict(os.environ, **env))
+    os.close(slave)
+    err = bytearray()
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    return proc.wait(timeout=60), bytes(err)
+
+
+def big_hive(path: Path, keys: int = 4000) -> Path:
+    hive = Hive.new(5, clock=CLOCK)
+    for i in range(keys):
+        hive.set_value(hive.create_key(f"Key\\k{i:05d}"), "value", 4, i.to_bytes(4, "little"))
+    hive.save(path)
+    return path
+
+
+def test_long_work_shows_a_bar_on_a_terminal_only(tmp_path):
+    hive = big_hive(tmp_path / "big.hiv")
+    code, err = with_terminal_stderr("compact", str(hive), "-o", str(tmp_path / "c1"),
+                                     env={"HIVETOOL_PROGRESS_DELAY": "0"})
+    assert code == 0, err
+    assert b"reading keys" in err and b"writing keys" in err and b"/4002 [" in err
+    piped = hivetool("compact", str(hive), "-o", str(tmp_path / "c2"), env=dict(os.environ, HIVETOOL_PROGRESS_DELAY="0"))
+    assert piped.returncode == 0 and b"keys" not in piped.stderr.split(b"->")[0] and b"\r" not in piped.stderr
+    code, err = with_terminal_stderr("compact", str(hive), "-o", str(tmp_path / "c3"), env={})
+    assert code == 0 and b"writing keys" not in err  # a quick job: no bar (it waits two seconds)
+
+
+def test_quick_commands_never_import_the_progress_library(tmp_path):
+    code = ("import sys; from hivetool.cli import main; main(sys.argv[1:]); "
+            "print('tqdm' in sys.modules, file=sys.stderr)")
+    for argv in (["ls", str(SAMPLE)], ["compact", str(SAMPLE), "-o", str(tmp_path / "out")]):
+        done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, timeout=60)
+        assert done.stderr.strip().endswith(b"False"), done.stderr

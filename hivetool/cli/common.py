@@ -133,7 +133,14 @@ def open_hive(
         return Hive.open(path, clock, for_update=for_update, wait=wait)
     from ..regf.replay import open_replayed
 
-    hive, report = open_replayed(path, clock, list(logs) if logs else None, for_update=for_update, wait=wait)
+    from .progress_bar import progress_for_terminal
+
+    progress = progress_for_terminal()
+    try:
+        hive, report = open_replayed(path, clock, list(logs) if logs else None, for_update=for_update, wait=wait,
+                                     progress=progress)
+    finally:
+        progress.close()
     for problem in report.skipped:
         warn(problem)
     if report.applied_anything:

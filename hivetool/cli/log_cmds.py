@@ -9,6 +9,7 @@ from ..regf.hive import Hive
 from ..regf.replay import open_replayed
 from ..verify import Expect
 from .common import current_wait, emit_json, json_option, note, save, warn, write_options, write_target
+from .progress_bar import progress_for_terminal
 
 # --verify re-reads the most recently written keys: those are the ones the logs most likely
 # changed, and a sample keeps the check quick (the readers look each value up by a scan of its
@@ -65,8 +66,12 @@ def replay(hive_path, log_paths, output, in_place, timestamp, verify, as_json) -
     untouched; with --in-place the logs are emptied once the clean hive is in place.
     """
     target = write_target(hive_path, output, in_place, timestamp, verify, log_paths)
-    hive, report = open_replayed(hive_path, target.clock, list(log_paths) or None, for_update=in_place,
-                                 wait=current_wait())
+    progress = progress_for_terminal()
+    try:
+        hive, report = open_replayed(hive_path, target.clock, list(log_paths) or None, for_update=in_place,
+                                     wait=current_wait(), progress=progress)
+    finally:
+        progress.close()
     if not as_json:
         for problem in report.skipped:
             warn(problem)

@@ -5,6 +5,7 @@ import click
 
 from ..timeutil import Clock
 from .common import guard_output, note, open_hive, wait_option
+from .progress_bar import progress_for_terminal
 
 
 @click.command()
@@ -40,7 +41,11 @@ def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hi
             ]
             verify_hive_file(temp_path, expectations)
 
-    summary = compact_hive(hive, target, minor, verify=check)
+    progress = progress_for_terminal()
+    try:
+        summary = compact_hive(hive, target, minor, verify=check, progress=progress)
+    finally:
+        progress.close()
     before = len(hive.buf)
     note(
         f"compacted {hive_path} ({before} bytes) -> {target} ({summary.file_size} bytes, version 1.{summary.minor}): "

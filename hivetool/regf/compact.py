@@ -29,6 +29,7 @@ from typing import Callable, Iterator, NamedTuple
 
 from ..errors import HiveFormatError, RefusedUnsafe
 from ..fileio import atomic_write
+from ..progress import QUIET, Progress
 from ..timeutil import Clock
 from .check_security import descriptor_problem
 from .compact_layout import BinWriter
@@ -118,6 +119,7 @@ class _Layout:
         self.sk_cells: list[int] = []
         self.root_refs = (NIL, NIL, NIL)  # the root's class, value list and subkey list cells
         self.summary = LayoutSummary(minor=minor)
+        self.progress: Progress = QUIET
 
     # ------------------------------------------------------------------ pass 1
     def plan(self) -> None:
@@ -126,7 +128,10 @@ class _Layout:
         self.parents.append(NIL)
         self.words.append(0)
         index = 0
+        progress = self.progress
+        progress.stage("reading keys", None, "keys")
         while index < len(self.handles):
+            progress.advance()
             handle = self.handles[index]
             key = source.key(handle)
             children = self._ordered(source.children(handle, key), handle)
@@ -227,7 +232,10 @@ class _Layout:
         source, bins = self.source, BinWriter(emit=True, timestamp=timestamp)
         stride = max(1, len(self.handles) // SAMPLE_KEYS)
         first_child = 1
+        progress = self.progress
+        progress.stage("writing keys", len(self.handles), "keys")
         for index in range(len(self.handles)):
+            progress.advance()
             handle = self.handles[index]
             key = source.key(handle)
             values = source.values(handle, key)
@@ -386,13 +394,16 @@ def _chunks(layout: _Layout, clock: Clock, path: str | None) -> Iterator[bytes]:
 
 
 def compact_hive(hive, out_path: str | os.PathLike, minor: int | None = None,
-                 verify: Callable[[str, LayoutSummary], None] | None = None) -> LayoutSummary:
+                 verify: Callable[[str, LayoutSummary], None] | None = None,
+                 progress: Progress = QUIET) -> LayoutSummary:
     """Write a compacted copy of ``hive`` to ``out_path`` atomically; returns what was written.
 
     ``minor`` (3 or 5) converts the version; ``verify(temp_path, summary)`` may inspect the
     new file before it replaces anything. The header's time comes from the hive's clock.
     """
-    layout = _planned(_hive_layout(hive, minor), hive.path)
+    layout = _hive_layout(hive, minor)
+    layout.progress = progress
+    layout = _planned(layout, hive.path)
     check = None if verify is None else (lambda temp: verify(temp, layout.summary))
     atomic_write(out_path, _chunks(layout, hive.clock, hive.path), verify=check)
     return layout.summary

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..inputs import open_input
+from ..progress import QUIET, Progress
 from .header import BASE_BLOCK, SIGNATURE, SUPPORTED_MINORS, checksum
 from .layout import Layout
 from .marvin import marvin32
@@ -210,9 +211,16 @@ class TransactionLog:
     @cached_property
     def chain(self) -> EntryChain:
         """Entries from the header's sequence number on, each the next number, all checked."""
-        if self.format != FORMAT_NEW:
-            return EntryChain()
-        return _walk_chain(self.data, self.sequence)
+        return self.walk_chain(QUIET)
+
+    def walk_chain(self, progress: Progress) -> EntryChain:
+        """:attr:`chain`, computed now with each checked entry's bytes told to ``progress``
+        (checking the hashes is most of a replay's time)."""
+        if "chain" not in self.__dict__:
+            self.__dict__["chain"] = (
+                _walk_chain(self.data, self.sequence, progress) if self.format == FORMAT_NEW else EntryChain()
+            )
+        return self.__dict__["chain"]
 
     # ------------------------------------------------------------------ old format
     def dirty_pages(self) -> tuple[list[DirtyPage], str | None]:
@@ -278,7 +286,7 @@ def _entry_signatures(data: bytes, start: int) -> Iterator[int]:
         at = data.find(ENTRY_SIGNATURE, at + 1)
 
 
-def _walk_chain(data: bytes, first_sequence: int) -> EntryChain:
+def _walk_chain(data: bytes, first_sequence: int, progress: Progress = QUIET) -> EntryChain:
     chain = EntryChain()
     expected = first_sequence
     at = SECTOR
@@ -294,6 +302,7 @@ def _walk_chain(data: bytes, first_sequence: int) -> EntryChain:
             chain.damage = f"entry at log offset 0x{at:x} (sequence {rec.sequence}): {problem}"
             break
         chain.entries.append(LogEntry(at, rec.size, rec.flags, rec.sequence, rec.hbins_size, _page_refs(data, at, rec)))
+        progress.advance(rec.size)
         at += rec.size
         expected = next_sequence(expected)
     else:

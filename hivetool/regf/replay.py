@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import HiveFormatError, HiveIOError, MalformedInput
 from ..inputs import DEFAULT_WAIT, EXCLUSIVE, SHARED, open_input
+from ..progress import QUIET, Progress
 from ..timeutil import Clock
 from .bins import HBIN, HBIN_BASE, HBIN_SIGNATURE, PAGE
 from .header import BASE_BLOCK, BASE_BLOCK_SIZE, FILE_TYPE_PRIMARY, SIGNATURE, SUPPORTED_MINORS, checksum
@@ -172,7 +173,8 @@ class _Outcome:
     header_raw: bytes | None = None  # a log's header that replaces a broken primary header
 
 
-def replay(data: bytes | bytearray, logs: list[TransactionLog], name: str) -> tuple[bytearray, ReplayReport]:
+def replay(data: bytes | bytearray, logs: list[TransactionLog], name: str,
+           progress: Progress = QUIET) -> tuple[bytearray, ReplayReport]:
     """Apply ``logs`` to the primary image ``data`` (not modified); return the recovered
     image and the report. A clean hive comes back unchanged (a bytearray ``data`` as the
     same object); when nothing could be applied the image is the primary as it was and
@@ -202,6 +204,10 @@ def replay(data: bytes | bytearray, logs: list[TransactionLog], name: str) -> tu
             candidates.append(log)
     new_logs = [log for log in candidates if log.format == FORMAT_NEW]
     old_logs = [log for log in candidates if log.format == FORMAT_OLD]
+    if new_logs:
+        progress.stage("checking log entries", sum(len(log.data) for log in new_logs), "B")
+        for log in new_logs:
+            log.walk_chain(progress)
     outcome = _replay_new(buf, state, new_logs, report)
     if outcome is None and old_logs:
         outcome = _replay_old(buf, state, old_logs, report)
@@ -415,7 +421,7 @@ class Replayed:
 
 
 def replay_file(path: str | os.PathLike, log_paths: list[str] | None = None, *, for_update: bool = False,
-                wait: float = DEFAULT_WAIT) -> Replayed:
+                wait: float = DEFAULT_WAIT, progress: Progress = QUIET) -> Replayed:
     """Read ``path`` and its logs (found beside it by name unless given) and replay them.
 
     The primary and its logs are read under one lock on the primary (shared; exclusive and
@@ -425,7 +431,7 @@ def replay_file(path: str | os.PathLike, log_paths: list[str] | None = None, *, 
     try:
         data = source.read_hive(map_big=False)
         found = [Path(p) for p in log_paths] if log_paths else find_logs(path)
-        image, report = replay(data, read_logs(found), str(path))
+        image, report = replay(data, read_logs(found), str(path), progress)
     except BaseException:
         source.close()
         raise
@@ -452,11 +458,11 @@ def require_replayed(replayed: Replayed) -> None:
 
 def open_replayed(
     path: str | os.PathLike, clock: Clock | None = None, log_paths: list[str] | None = None, *,
-    for_update: bool = False, wait: float = DEFAULT_WAIT,
+    for_update: bool = False, wait: float = DEFAULT_WAIT, progress: Progress = QUIET,
 ) -> tuple[Hive, ReplayReport]:
     """The hive at ``path`` as Windows would load it: replayed when dirty, as is when clean.
     ``for_update`` keeps an exclusive lock on the file, as :meth:`Hive.open` does."""
-    replayed = replay_file(path, log_paths, for_update=for_update, wait=wait)
+    replayed = replay_file(path, log_paths, for_update=for_update, wait=wait, progress=progress)
     try:
         require_replayed(replayed)
     except BaseException:
