@@ -33,6 +33,21 @@ class UsageError(HivetoolError):
     exit_code = EXIT_USAGE
 
 
+class BadValueData(UsageError, ValueError):
+    """Value data whose size its type does not allow (a REG_DWORD of 3 bytes).
+
+    Also a ValueError, so Python callers can catch what they would expect from a bad argument;
+    being a UsageError, the command line reports it with exit code 2.
+    """
+
+
+class BadArgumentType(UsageError, TypeError):
+    """An argument of the wrong Python type (an int where the value's bytes are expected).
+
+    Also a TypeError, for the same reason as :class:`BadValueData`.
+    """
+
+
 class MalformedInput(HivetoolError):
     """An input file (hive, log, .reg) is not what its format says it must be."""
 

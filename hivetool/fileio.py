@@ -24,27 +24,52 @@ Chunk = Union[bytes, bytearray, memoryview]
 USE_UNNAMED_TEMP = hasattr(os, "O_TMPFILE")  # tests switch it off to exercise the fallback
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def kind_of(mode: int) -> str:
+    """What a file that is not regular is, for messages."""
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_rest(handle, head: bytes = b"") -> bytearray:
+    """The whole file behind the unbuffered ``handle`` in one bytearray (one copy, ready to edit
+    in memory): ``head``, its first bytes already read, then the rest from there on."""
+    size = max(os.fstat(handle.fileno()).st_size, len(head))
+    buf = bytearray(size)
+    buf[: len(head)] = head
+    handle.seek(len(head))
+    view = memoryview(buf)
+    got = len(head)
+    while got < size:
+        n = handle.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    del view
+    if got < size:
+        del buf[got:]
+    buf += handle.read()  # a file that grew while we read it (or a pipe): take the rest too
+    return buf
+
+
 def read_file(path: str | os.PathLike) -> bytearray:
-    """Read a whole file through a read-only descriptor into a bytearray (one copy, ready to
-    edit in memory); OS errors become exit-code-6 errors."""
+    """Read a whole file through a read-only descriptor into a bytearray; OS errors become
+    exit-code-6 errors."""
     try:
         with open(path, "rb", buffering=0) as handle:
-            size = os.fstat(handle.fileno()).st_size
-            buf = bytearray(size)
-            view = memoryview(buf)
-            got = 0
-            while got < size:
-                n = handle.readinto(view[got:])
-                if not n:
-                    break
-                got += n
-            del view
-            if got < size:
-                del buf[got:]
-            rest = handle.read()
-            if rest:
-                buf += rest
-            return buf
+            if not handle.seekable():  # a pipe
+                return bytearray(handle.read())
+            return read_rest(handle)
     except FileNotFoundError:
         raise HiveIOError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -70,7 +95,6 @@ def read_stream_input(path: str | os.PathLike, what: str = ".reg file") -> bytes
         mode = None  # read_file reports it
     if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
         from .errors import MalformedInput
-        from .inputs import kind_of
 
         raise MalformedInput(f"{text}: is {kind_of(mode)}; a {what} must be a file, a pipe, or - for standard input")
     return read_file(text)
@@ -296,8 +320,6 @@ def refuse_output_over_inputs(output: str | os.PathLike, inputs: Iterable[str | 
     if stat.S_ISDIR(info.st_mode):
         raise UsageError(f"-o {text}: is a directory; give a file name")
     if not stat.S_ISREG(info.st_mode):
-        from .inputs import kind_of
-
         hint = " (use -o - for standard output)" if stdout_allowed else ""
         raise UsageError(f"-o {text}: is {kind_of(info.st_mode)}, not a regular file; refusing to replace it{hint}")
     for source in inputs:

@@ -21,6 +21,7 @@ except ImportError:  # not POSIX: no flock; inputs are read unlocked
     fcntl = None  # type: ignore[assignment]
 
 from .errors import HiveFormatError, HiveIOError, MalformedInput, RefusedUnsafe
+from .fileio import kind_of, read_rest
 
 DEFAULT_WAIT = 5.0  # seconds a command waits for another writer before giving up
 _POLL = 0.02  # seconds between attempts: flock has no timeout of its own
@@ -34,22 +35,6 @@ EXCLUSIVE = "exclusive"
 
 class HiveBusy(RefusedUnsafe):
     """Another process holds a conflicting lock on the hive for longer than we may wait."""
-
-
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def kind_of(mode: int) -> str:
-    for test, name in _KINDS:
-        if test(mode):
-            return name
-    return "not a regular file"
 
 
 def stat_regular(path: str | os.PathLike, what: str) -> os.stat_result:
@@ -209,21 +194,6 @@ def _read_fd(fd: int, path: str, head: bytes) -> bytearray:
 
     try:
         with io.FileIO(fd, "rb", closefd=False) as handle:
-            size = max(os.fstat(fd).st_size, len(head))
-            buf = bytearray(size)
-            buf[: len(head)] = head
-            handle.seek(len(head))
-            view = memoryview(buf)
-            got = len(head)
-            while got < size:
-                n = handle.readinto(view[got:])
-                if not n:
-                    break
-                got += n
-            del view
-            if got < size:
-                del buf[got:]
-            buf += handle.read()  # a file that grew while we read it: take the rest too
-            return buf
+            return read_rest(handle, head)
     except OSError as err:
         raise HiveIOError(f"{path}: cannot read: {err.strerror or err}") from None

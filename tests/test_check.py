@@ -497,13 +497,17 @@ def test_second_security_cell_in_the_ring():
 
 
 def test_keys_deeper_than_windows_checks():
+    from hivetool.regf.edit import add_subkey
+
     hive = Hive.new(5, clock=CLOCK)
-    deep = hive.create_key("\\".join(["k"] * 515))
+    cell = hive.create_key("\\".join(["k"] * 512)).cell  # create_key refuses to go deeper
+    for _ in range(3):  # a damaged or hostile hive: three more levels, below the engine's check
+        cell = add_subkey(hive, cell, "k")
     path = "\\".join(["k"] * 513)
     buf = bytearray(hive.to_bytes())
     report = check_bytes(buf)
     assert found(report) == {("W-NK-DEPTH", nk_at(buf, path) - 4)}
-    assert deep.path.count("\\") == 514
+    assert Hive.from_bytes(bytes(buf)).key("\\".join(["k"] * 515)).path.count("\\") == 514
 
 
 def test_truncated_file():
@@ -578,7 +582,8 @@ def _edit_everything(hive: Hive) -> None:
         hive.set_value("Values", f"v{size}", 3, bytes(i % 251 for i in range(size)))
     hive.set_value("Values", "", 1, "default".encode("utf-16-le") + b"\0\0")
     for value_type in (0, 1, 2, 4, 5, 6, 7, 11, 0xFFFF0011):
-        hive.set_value("Types", f"t{value_type}", value_type, b"\x01\x02\x03\x04\x05\x06\x07\x08")
+        width = {4: 4, 5: 4, 11: 8}.get(value_type, 8)  # the API takes only exact-size numbers
+        hive.set_value("Types", f"t{value_type}", value_type, b"\x01\x02\x03\x04\x05\x06\x07\x08"[:width])
     hive.create_key("Names\\日本")
     hive.create_key("Names\\Grüße")
     hive.set_value("Names\\日本", "名前", 1, "値".encode("utf-16-le") + b"\0\0")

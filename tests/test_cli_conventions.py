@@ -43,9 +43,16 @@ def with_terminal_stdout(*args: str) -> tuple[int, bytes, bytes]:
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-c", ENTRY, *args], stdout=slave, stderr=subprocess.PIPE)
     os.close(slave)
+    out = read_terminal(master)
+    err = proc.stderr.read()
+    return proc.wait(timeout=60), out, err
+
+
+def read_terminal(master: int) -> bytes:
+    """Everything written to the pseudo-terminal until the child closes it."""
     out = bytearray()
     while True:
-        ready, _, _ = select.select([master], [], [], 60)
+        ready, _, _ = select.select([master], [], [], 120)
         if not ready:
             break
         try:
@@ -56,8 +63,7 @@ def with_terminal_stdout(*args: str) -> tuple[int, bytes, bytes]:
             break
         out += chunk
     os.close(master)
-    err = proc.stderr.read()
-    return proc.wait(timeout=60), bytes(out), err
+    return bytes(out)
 
 
 @pytest.fixture
@@ -243,20 +249,8 @@ def with_terminal_stderr(*args: str, env: dict) -> tuple[int, bytes]:
     proc = subprocess.Popen([sys.executable, "-c", ENTRY, *args], stdout=subprocess.DEVNULL, stderr=slave,
                             env=dict(os.environ, **env))
     os.close(slave)
-    err = bytearray()
-    while True:
-        ready, _, _ = select.select([master], [], [], 120)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        err += chunk
-    os.close(master)
-    return proc.wait(timeout=60), bytes(err)
+    err = read_terminal(master)
+    return proc.wait(timeout=60), err
 
 
 def big_hive(path: Path, keys: int = 4000) -> Path:
@@ -277,6 +271,17 @@ def test_long_work_shows_a_bar_on_a_terminal_only(tmp_path):
     assert piped.returncode == 0 and b"keys" not in piped.stderr.split(b"->")[0] and b"\r" not in piped.stderr
     code, err = with_terminal_stderr("compact", str(hive), "-o", str(tmp_path / "c3"), env={})
     assert code == 0 and b"writing keys" not in err  # a quick job: no bar (it waits two seconds)
+    code, err = with_terminal_stderr("check", str(hive), env={"HIVETOOL_PROGRESS_DELAY": "0"})
+    assert code == 0 and b"checking keys" in err, err
+    reg = tmp_path / "big.reg"
+    assert main(["export", str(hive), "-o", str(reg), "--root", "HKEY_CURRENT_USER"]) == 0
+    empty = tmp_path / "empty.hiv"
+    Hive.new(5, clock=CLOCK).save(empty)
+    code, err = with_terminal_stderr("import", str(empty), str(reg), "-o", str(tmp_path / "imported"),
+                                     "--root", "HKEY_CURRENT_USER", env={"HIVETOOL_PROGRESS_DELAY": "0"})
+    assert code == 0, err
+    assert b"reading " + str(reg).encode() in err and b"applying" in err, err
+    assert b"\rroot: HKEY_CURRENT_USER" in err  # a message clears the bar's line first
 
 
 def test_quick_commands_never_import_the_progress_library(tmp_path):

@@ -24,6 +24,7 @@ import oracles
 from corpus import corpus_path, require_corpus, role_params
 from hivetool.regf.hive import Hive
 from hivetool.regf.names import upcase
+from hivetool.regf.types import NUMBER_SIZES
 from hivetool.timeutil import Clock, parse_timestamp
 
 CLOCK = Clock(parse_timestamp("2024-05-01T12:00:00Z"))
@@ -82,7 +83,8 @@ def value_ops(key: str) -> list[oracles.Op]:
 
 
 def first_existing_value(original: oracles.Content) -> oracles.Record | None:
-    candidates = [r for r in original.values if r.key and r.raw]
+    # Not a DWORD or QWORD: it is written back longer, and those take only their own width.
+    candidates = [r for r in original.values if r.key and r.raw and r.type not in NUMBER_SIZES]
     return min(candidates, key=lambda r: (r.key, r.name), default=None)
 
 

@@ -19,6 +19,7 @@ import oracles
 from corpus import role_params
 from hivetool.errors import RegFileError, UsageError
 from hivetool.paths import infer_root
+from hivetool.regf import edit
 from hivetool.regf.hive import Hive
 from hivetool.regfile.apply import apply_patch
 from hivetool.regfile.emit import DIALECT_4, STRING_HEX_TYPES, emit_patch, string_hex_survives
@@ -152,6 +153,8 @@ def test_round_trip_of_every_edit_hive(relative, corpus_copy, tmp_path):
     agree_with_readers(written, oracles.Content(imported.minor, expected.keys, expected.values))
 
 
+# Hive.set_value takes a REG_DWORD of exactly 4 bytes; a .reg file may carry any size
+# (hex(4):...), which Windows imports as it is, and so does import (through the raw engine call).
 def test_lossless_export_keeps_what_regedit_loses(tmp_path):
     hive = Hive.new(5, "ROOT", CLOCK)
     hive.create_key("K")
@@ -159,7 +162,7 @@ def test_lossless_export_keeps_what_regedit_loses(tmp_path):
            "odd-after-nul": (1, "ab".encode("utf-16-le") + b"\0\0\x07"), "dword-8": (4, bytes(range(8))),
            "expand-empty": (2, b""), "multi-no-second-nul": (7, sz("x"))}
     for name, (value_type, data) in odd.items():
-        hive.set_value("K", name, value_type, data)
+        edit.set_value(hive, hive.key("K"), name, value_type, data)  # raw: any size for any type
     exact = export_hive(hive, "HKEY_CURRENT_USER")
     assert exact.losses == []
     again = import_into_new(exact.data, "HKEY_CURRENT_USER")

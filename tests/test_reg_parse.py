@@ -562,6 +562,7 @@ EXAMPLES = {  # one input per documented code (body lines of v4, unless bytes)
     "R-HEX-TRAILING": ('"a"=hex:00 #',),
     "R-HEX-BACKSLASH": ('"a"=hex:00\\',),
     "R-HEX-ODD-UTF16": utf16("REGEDIT4\n[" + K + "]\n\"a\"=hex(2):41\n"),
+    "R-HEX-UTF16-IN-ANSI": ('"a"=hex(2):25,00,50,00',),
     "R-CONT-TRAILING": ('"a"=hex:00,\\ x',),
     "R-CONT-BROKEN": ('"a"=hex:00,\\', "x"),
     "R-CONT-EOF": ansi("REGEDIT4\n[" + K + "]\n\"a\"=hex:00,\\"),

@@ -153,11 +153,19 @@ def emit_json(document: Any) -> None:
 
 
 def warn(message: str) -> None:
+    _clear_progress()
     click.echo(f"hivetool: warning: {message}", err=True)
 
 
 def note(message: str) -> None:
+    _clear_progress()
     click.echo(message, err=True)
+
+
+def _clear_progress() -> None:
+    from .progress_bar import clear_for_message
+
+    clear_for_message()
 
 
 def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> list:
@@ -203,25 +211,29 @@ def utf8_option(func: Callable) -> Callable:
     )(func)
 
 
-def write_reg_text(data: bytes, output: str | None, utf16: bool, utf8: bool) -> None:
+def write_reg_text(data, output: str | None, utf16: bool, utf8: bool) -> None:
     """Write a .reg file to ``output`` (atomically) or to standard output (None or ``-``).
 
-    ``utf16``: ``data`` is regedit's UTF-16LE with a BOM (version 5.00). That is what files and
-    pipes get, as regedit writes it; a terminal would show it as spaced-out garbage, so a
-    terminal, and any output with ``utf8``, gets the same text in UTF-8 without a BOM.
+    ``data`` is bytes or an iterable of byte chunks (an export streams its file). ``utf16``:
+    it is regedit's UTF-16LE with a BOM (version 5.00), each chunk whole characters. That is
+    what files and pipes get, as regedit writes it; a terminal would show it as spaced-out
+    garbage, so a terminal, and any output with ``utf8``, gets the same text in UTF-8 without
+    a BOM.
     """
     from ..fileio import STDOUT, atomic_write
 
+    chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
     to_stdout = output is None or output == STDOUT
     if utf16 and (utf8 or (to_stdout and _stdout_is_terminal())):
         if not utf8:
             note("writing UTF-8 to the terminal; files and pipes get regedit's UTF-16 (--utf8 asks for "
                  "UTF-8 everywhere)")
-        data = _utf16_to_utf8(data)
+        chunks = _utf16_to_utf8(chunks)
     if to_stdout:
-        stdout_binary(data)
+        for chunk in chunks:
+            stdout_binary(chunk)
     else:
-        atomic_write(output, data)
+        atomic_write(output, chunks)
 
 
 def _stdout_is_terminal() -> bool:
@@ -231,11 +243,18 @@ def _stdout_is_terminal() -> bool:
         return False
 
 
-def _utf16_to_utf8(data: bytes) -> bytes:
-    text = bytes(data[2:] if data[:2] == b"\xff\xfe" else data).decode("utf-16-le", "surrogatepass")
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        warn("names or strings hold lone UTF-16 surrogates, which UTF-8 cannot carry: they are written as "
-             "\\udXXX escapes (regedit's UTF-16 keeps them: drop --utf8)")
-        return text.encode("utf-8", "backslashreplace")
+def _utf16_to_utf8(chunks):
+    warned = False
+    for index, chunk in enumerate(chunks):
+        chunk = bytes(chunk)
+        if index == 0 and chunk[:2] == b"\xff\xfe":
+            chunk = chunk[2:]
+        text = chunk.decode("utf-16-le", "surrogatepass")
+        try:
+            yield text.encode("utf-8")
+        except UnicodeEncodeError:
+            if not warned:
+                warn("names or strings hold lone UTF-16 surrogates, which UTF-8 cannot carry: they are written as "
+                     "\\udXXX escapes (regedit's UTF-16 keeps them: drop --utf8)")
+                warned = True
+            yield text.encode("utf-8", "backslashreplace")

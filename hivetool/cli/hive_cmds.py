@@ -11,6 +11,7 @@ from ..timeutil import Clock
 from ..verify import Expect
 from . import render
 from .completion import complete_key
+from .progress_bar import progress_for_terminal
 from .common import (
     emit_json, guard_output, json_option, note, open_hive, replay_option, save, stdout_binary, wait_option, warn,
     write_options, write_target,
@@ -235,10 +236,14 @@ def check(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str
     """Structural check (like fsck). Exit 1 when it finds errors or warnings."""
     from ..regf.check import check_file, check_hive
 
-    if replay_logs or log_paths:
-        report = check_hive(open_hive(hive_path, None, replay_logs, log_paths))
-    else:
-        report = check_file(hive_path)
+    progress = progress_for_terminal()
+    try:
+        if replay_logs or log_paths:
+            report = check_hive(open_hive(hive_path, None, replay_logs, log_paths), progress)
+        else:
+            report = check_file(hive_path, progress)
+    finally:
+        progress.close()
     if as_json:
         emit_json(report.to_json())
     else:

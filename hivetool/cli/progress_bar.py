@@ -14,6 +14,14 @@ from ..progress import QUIET, Progress
 
 DELAY = 2.0  # seconds of work before a bar appears; HIVETOOL_PROGRESS_DELAY overrides (tests)
 _CHECK_EVERY = 256  # steps between looks at the clock while no bar is shown
+_shown: "TerminalProgress | None" = None  # the bar on screen, cleared before any message
+
+
+def clear_for_message() -> None:
+    """Erase the bar from its line so a message printed now gets a line of its own; the bar
+    draws itself again at its next update."""
+    if _shown is not None and _shown.bar is not None:
+        _shown.bar.clear()
 
 
 class TerminalProgress(Progress):
@@ -26,9 +34,7 @@ class TerminalProgress(Progress):
         self.pending = 0
 
     def stage(self, what: str, total: int | None = None, unit: str = "") -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        self._hide()
         self.what, self.total, self.unit, self.done, self.pending = what, total, unit, 0, 0
         if self.delay <= 0:
             self._show()
@@ -37,6 +43,8 @@ class TerminalProgress(Progress):
         self.done += steps
         if self.bar is not None:
             self.bar.update(steps)
+            if self.total is not None and self.done >= self.total:
+                self._hide()  # the stage is over: what is printed next must not share its line
             return
         self.pending += steps
         if self.pending >= _CHECK_EVERY or self.delay <= 0:
@@ -47,13 +55,21 @@ class TerminalProgress(Progress):
     def _show(self) -> None:
         from tqdm import tqdm
 
+        global _shown
+        _shown = self
         self.bar = tqdm(total=self.total, initial=self.done, desc=self.what, unit=" " + (self.unit or "steps"),
                         file=sys.stderr, leave=False, dynamic_ncols=True, unit_scale=self.unit == "B")
 
-    def close(self) -> None:
+    def _hide(self) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+    def close(self) -> None:
+        global _shown
+        self._hide()
+        if _shown is self:
+            _shown = None
 
 
 def progress_for_terminal() -> Progress:

@@ -1,6 +1,8 @@
 """.reg commands: export, import, diff, reg check, reg fmt."""
 from __future__ import annotations
 
+from contextlib import closing
+
 import click
 
 from ..errors import EXIT_FINDINGS, HivetoolError, RegFileError, UsageError
@@ -9,8 +11,10 @@ from ..paths import PathMapper, RootChoice, infer_root, is_logical, parse_contro
 from ..regf.hive import Hive
 from ..regfile.emit import DIALECT_4, DIALECT_5, Loss
 from ..regfile.patch import Patch
+from ..progress import QUIET, Progress
 from ..timeutil import Clock
 from .completion import complete_key
+from .progress_bar import progress_for_terminal
 from .common import (emit_json, guard_output, json_option, note, open_hive, save, utf8_option, wait_option, warn,
                      write_options, write_reg_text, write_target)
 
@@ -89,7 +93,7 @@ def export(hive_path, key_path, output, root, regedit4, regedit_compat, codepage
     where CurrentControlSet means the set Select\\Current names). Values regedit would
     write with loss are written exactly (as hex) unless --regedit-compat.
     """
-    from ..regfile.export import export_hive
+    from ..regfile.export import ExportStream
 
     _check_dialect_options(regedit4, utf8)
     guard_output(output, (hive_path,), stdout_allowed=True)
@@ -102,14 +106,17 @@ def export(hive_path, key_path, output, root, regedit4, regedit_compat, codepage
         start = mapper.map(key_path)[0]
         if mapper.control_set_choice is not None:
             note(f"control set: {mapper.control_set_choice.description}")
-    result = export_hive(hive, choice.root, start, _dialect(regedit4), regedit_compat, codepage)
-    _report_losses(result.losses)
-    _write_text(result.data, output, regedit4, utf8)
-    note(f"exported {result.keys} key(s) and {result.values} value(s) of {result.top}"
-         + (f" -> {output}" if output else ""))
+    # Streamed: memory stays small whatever the size of the file (a deep chain's key lines
+    # grow with the square of its depth). What regedit would lose is known once it is written.
+    stream = ExportStream(hive, choice.root, start, _dialect(regedit4), regedit_compat, codepage)
+    _write_text(stream, output, regedit4, utf8)
+    _report_losses(stream.losses)
+    note(f"exported {stream.keys} key(s) and {stream.values} value(s) of {stream.top}"
+         + (f" -> {output}" if output and output != STDOUT else ""))
 
 
-def _read_reg_files(paths: tuple[str, ...], encoding: str | None, lenient: bool, hint: str = "") -> Patch:
+def _read_reg_files(paths: tuple[str, ...], encoding: str | None, lenient: bool, hint: str = "",
+                    progress: Progress = QUIET) -> Patch:
     """Parse each file; print every diagnostic; strict: the first error ends it (exit 3).
 
     ``encoding`` given: files without a BOM are in that code page. Not given: cp1252, or
@@ -120,7 +127,8 @@ def _read_reg_files(paths: tuple[str, ...], encoding: str | None, lenient: bool,
     first_error = None
     error_count = 0
     for path in paths:
-        result = parse_reg(read_stream_input(path), _shown(path), encoding or DEFAULT_CODEPAGE, utf8_without_bom=encoding is None)
+        result = parse_reg(read_stream_input(path), _shown(path), encoding or DEFAULT_CODEPAGE,
+                           utf8_without_bom=encoding is None, progress=progress)
         for diagnostic in result.diagnostics:
             if diagnostic.level == "error" and lenient:
                 note(f"{diagnostic.path}:{diagnostic.line}:{diagnostic.col}: warning: skipped, as Windows "
@@ -175,25 +183,27 @@ def import_(hive_path, reg_paths, root, control_set, lenient, skip_foreign, enco
     clock = target.clock if target else Clock.resolve(timestamp)
     if list(reg_paths).count(STDOUT) > 1:
         raise UsageError("standard input (-) can be read only once")
-    patch = _read_reg_files(reg_paths, encoding, lenient, " (--lenient skips such lines, as Windows does)")
-    hive = open_hive(hive_path, clock, for_update=bool(target and target.in_place))
-    choice = _choose_root(hive, hive_path, root)
-    plan = plan_patch(hive, patch, choice.root, mode, skip_foreign)
-    for message in plan.warnings:
-        warn(message)
-    if plan.control_sets is not None:
-        note(f"control set: {plan.control_sets.description}")
-    if plan.foreign:
-        keys = list(dict.fromkeys(op.key for op in plan.foreign))
-        warn(f"skipped {len(plan.foreign)} operation(s) on {len(keys)} key(s) outside {choice.root}:")
-        for key in keys:
-            note(f"  {key}")
-    if dry_run:
-        for item in plan.ops:
-            click.echo(item.describe())
-        note(f"dry run: {len(plan.ops)} operation(s), nothing written")
-        return
-    counts = apply_plan(hive, plan)
+    with closing(progress_for_terminal()) as progress:
+        patch = _read_reg_files(reg_paths, encoding, lenient, " (--lenient skips such lines, as Windows does)",
+                                progress)
+        hive = open_hive(hive_path, clock, for_update=bool(target and target.in_place))
+        choice = _choose_root(hive, hive_path, root)
+        plan = plan_patch(hive, patch, choice.root, mode, skip_foreign)
+        for message in plan.warnings:
+            warn(message)
+        if plan.control_sets is not None:
+            note(f"control set: {plan.control_sets.description}")
+        if plan.foreign:
+            keys = list(dict.fromkeys(op.key for op in plan.foreign))
+            warn(f"skipped {len(plan.foreign)} operation(s) on {len(keys)} key(s) outside {choice.root}:")
+            for key in keys:
+                note(f"  {key}")
+        if dry_run:
+            for item in plan.ops:
+                click.echo(item.describe())
+            note(f"dry run: {len(plan.ops)} operation(s), nothing written")
+            return
+        counts = apply_plan(hive, plan, progress)
     for message in counts.notes:
         warn(message)
     expectations = None

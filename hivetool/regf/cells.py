@@ -4,21 +4,31 @@ Every pointer read from a hive goes through :meth:`CellSpace.payload`, which che
 lands on the start of an allocated cell inside a sound bin (STYLE principle 5). The cells of
 a bin are only mapped the first time something points into it, so opening a 100 MB hive
 and changing one value touches a handful of bins, not the whole file.
+
+Edits never turn one damage into another (see :mod:`refs`): a cell that was free when the
+hive was opened is handed out only if no word in the hive holds its offset, and a cell that
+was allocated then is freed only after the edit that lets go of it (:meth:`CellSpace.settle`)
+and only if nothing else still holds it. Cells this session allocated need no such care:
+nothing in the file as opened can point at them.
 """
 from __future__ import annotations
 
 import struct
 from array import array
-from bisect import bisect_left, insort
-from typing import Iterator
+from bisect import bisect_left, bisect_right, insort
+from typing import TYPE_CHECKING, Collection, Iterator
 
 from ..errors import HiveFormatError
 from .bins import HBIN_BASE, HBIN_HEADER_SIZE, PAGE, Bin, file_offset, walk_bins, write_bin_header
+
+if TYPE_CHECKING:
+    from .refs import References
 
 _I32 = struct.Struct("<i")
 CELL_ALIGN = 8
 MAX_CELL_PAYLOAD = 1024 * 1024  # larger values go to big data; one cell never needs more
 SEARCH_BINS_PER_ALLOC = 8
+UNKNOWN_CELL = -1  # where a bin's cells cannot be walked (damaged tiling)
 
 
 def cell_size_for(payload_len: int) -> int:
@@ -51,6 +61,16 @@ class CellSpace:
         self._start_bits = bytearray((hbins_size >> 6) + 1)
         self._free: list[tuple[int, int]] = []  # (size, offset) of free cells in mapped bins
         self._unmapped_from_end = len(self.bins)  # bins below this index may be unmapped
+        # For edits of hives that may be damaged (refs.py). Cells at or beyond the end as
+        # opened were appended by this session; ``_own`` are the cells it allocated; cells
+        # that were allocated when the hive was opened wait in ``_pending`` (an ordered set)
+        # until settle() frees them.
+        self._opened_end = hbins_size
+        self._own: set[int] = set()
+        self._pending: dict[int, None] = {}
+        self._refs: "References | None" = None
+        self.kept: list[int] = []  # cells let go of but still held elsewhere, so not freed
+        self.refused: list[int] = []  # free cells not handed out because a word holds them
 
     # ----------------------------------------------------------------- reading
     def bin_index(self, cell: int) -> int:
@@ -116,6 +136,39 @@ class CellSpace:
     def raw_size(self, cell: int) -> int:
         return _I32.unpack_from(self.buf, HBIN_BASE + cell)[0]
 
+    def references(self) -> "References":
+        if self._refs is None:
+            from .refs import References  # refs reads records (vk, sk), whose modules import this one
+
+            self._refs = References(self)
+        return self._refs
+
+    def live_holder(self, offset: int, ignore_cells: Collection[int] = (), count_pending: bool = False) -> int | None:
+        """The allocated cell whose payload holds cell-space ``offset`` (a word there may be a
+        pointer that is read), UNKNOWN_CELL where the bin's cells cannot be walked, or None: in
+        a bin header, a free cell, one of ``ignore_cells``, or (unless ``count_pending``) a
+        cell an edit is letting go of."""
+        if offset >= self.end:
+            return None
+        cells = self._map_bin(self._page_bin[offset // PAGE])
+        if cells.broken_at is not None and offset >= cells.broken_at:
+            return UNKNOWN_CELL
+        starts = cells.starts
+        i = bisect_right(starts, offset) - 1
+        if i < 0:
+            return None  # the bin header
+        start = starts[i]
+        if offset < start + 4 or start in ignore_cells or (start in self._pending and not count_pending):
+            return None
+        return start if self.raw_size(start) < 0 else None
+
+    def held_elsewhere(self, cell: int, held_at: Collection[int] = ()) -> bool:
+        """Whether anything but the pointers at file positions ``held_at`` may point at ``cell``.
+        Never for a cell this session allocated: only our own pointers lead there."""
+        if cell in self._own:
+            return False
+        return self.references().held(cell, ignore_cells=(cell,), ignore_at=held_at)
+
     def payload(self, cell: int, what: str) -> tuple[int, int]:
         """File offset and length of the payload of the allocated cell ``cell``.
 
@@ -149,7 +202,8 @@ class CellSpace:
 
     # ----------------------------------------------------------------- writing
     def alloc(self, payload_len: int) -> int:
-        """Allocate a zeroed cell for ``payload_len`` bytes; reuse free space before growing."""
+        """Allocate a zeroed cell for ``payload_len`` bytes; reuse free space that nothing
+        points at before growing (see ``_may_hand_out``)."""
         if payload_len > MAX_CELL_PAYLOAD:
             raise ValueError(f"cell payload of {payload_len} bytes exceeds the 1 MiB cell limit")
         need = cell_size_for(payload_len)
@@ -163,14 +217,50 @@ class CellSpace:
         _I32.pack_into(self.buf, HBIN_BASE + cell, -length)
         start = HBIN_BASE + cell + 4
         self.buf[start : start + length - 4] = bytes(length - 4)
+        self._own.add(cell)
         return cell
 
     def free(self, cell: int) -> None:
+        """Let go of an allocated cell. One this session allocated is freed at once; one that
+        was allocated when the hive was opened waits for :meth:`settle`."""
+        if not self.is_allocated_cell(cell):
+            where = file_offset(cell) if cell < self.end else None
+            raise HiveFormatError(f"tried to free cell offset 0x{cell:x}, which is not an allocated cell", where)
+        if cell in self._own:
+            self._own.discard(cell)
+            self._release(cell)
+        elif cell in self._pending:
+            raise HiveFormatError("tried to free a cell twice: two records share it", file_offset(cell))
+        else:
+            self._pending[cell] = None
+
+    def settle(self) -> None:
+        """Free the cells an edit let go of, once it has rewritten every pointer it dropped,
+        except those something else still points at (a damaged hive: two owners of one cell).
+        Those stay allocated for their other owner and are listed in ``kept``."""
+        if not self._pending:
+            return
+        pending = list(self._pending)
+        refs = self.references()
+        kept: set[int] = set()
+        grew = True
+        while grew:  # a kept cell's own pointers keep what they point at
+            grew = False
+            for cell in pending:
+                if cell not in kept and refs.held(cell, ignore_cells=(cell,)):
+                    kept.add(cell)
+                    del self._pending[cell]  # its words count from now on
+                    grew = True
+        self._pending.clear()
+        for cell in pending:
+            if cell in kept:
+                self.kept.append(cell)
+            else:
+                self._release(cell)
+
+    def _release(self, cell: int) -> None:
         """Mark a cell free and merge it with free neighbours in its bin (as Windows does)."""
-        size = self.raw_size(cell)
-        if size >= 0:
-            raise HiveFormatError("tried to free a cell that is already free", file_offset(cell))
-        length = -size
+        length = -self.raw_size(cell)
         starts = self._map_bin(self.bin_index(cell)).starts
         i = bisect_left(starts, cell)
         if i + 1 < len(starts):
@@ -207,14 +297,35 @@ class CellSpace:
         edits still maps, and so reuses, every bin eventually.
         """
         budget = SEARCH_BINS_PER_ALLOC
+        free = self._free
         while True:
-            i = bisect_left(self._free, (need, -1))
-            if i < len(self._free):
-                _, cell = self._free.pop(i)
-                return cell
+            i = bisect_left(free, (need, -1))
+            if i < len(free):
+                size, cell = free[i]
+                # Asking may map bins, which adds their free cells to the list: take the
+                # entry out by value afterwards, never by its old index.
+                usable = self._may_hand_out(cell)
+                self._unlist_free(size, cell)
+                if usable:
+                    return cell
+                self.refused.append(cell)  # it stays free and is not handed out in this session
+                continue
             if budget == 0 or not self._map_next_bin():
                 return None
             budget -= 1
+
+    def _may_hand_out(self, cell: int) -> bool:
+        """A free cell may become a record only if no live word holds its offset: in a damaged
+        hive a dangling pointer would otherwise gain a target. Words in cells an edit is
+        letting go of count here, since one of them may turn out to have another owner.
+
+        Finding out costs one pass over the file per 64 KiB window of cells asked about (about
+        0.3 ms per MB). It is paid on big hives too: growing instead would make every write
+        session add a bin, so a hive edited in place again and again would grow without end.
+        """
+        if cell >= self._opened_end:
+            return True  # appended by this session: the file as opened ends before it
+        return not self.references().held(cell, count_pending=True)
 
     def _map_next_bin(self) -> bool:
         while self._unmapped_from_end > 0:

@@ -59,6 +59,7 @@ E-VK-NAME          value name length exceeds the cell
 E-VK-DUPLICATE     two values of one key with the same name (case-insensitively)
 E-VK-INLINE        inline data longer than 4 bytes
 E-VK-DATA-SIZE     data cell smaller than the value's size
+I-VK-TYPE-SIZE     REG_DWORD or REG_DWORD_BIG_ENDIAN data not 4 bytes, REG_QWORD data not 8 (Windows loads it)
 E-DB-SIGNATURE     value above 16,344 bytes in a 1.4+ hive whose data is not big data (db)
 E-DB-COUNT         big-data segment count differs from ceil(size / 16344)
 E-DB-SEGMENT       segment list or segment too small
@@ -83,6 +84,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import DirtyHiveError, HiveFormatError
 from ..inputs import open_input
+from ..progress import QUIET, Progress
 from .bins import HBIN_BASE, HBIN_SIGNATURE, PAGE
 from .cells import CellSpace
 from .check_report import CheckReport, Collector, Finding
@@ -115,7 +117,7 @@ class _Layout:
     hbins_size: int  # how much of the hive-bins area can be read
 
 
-def check_file(path: str | os.PathLike) -> CheckReport:
+def check_file(path: str | os.PathLike, progress: Progress = QUIET) -> CheckReport:
     """Check a hive file. Only OS errors and files that are not regular raise; bad content
     becomes findings. A file that has neither a ``regf`` base block nor a hive bin after it
     is judged on its first 4 KiB alone: a 4 GB file of something else is never read."""
@@ -123,10 +125,10 @@ def check_file(path: str | os.PathLike) -> CheckReport:
         head = source.read_head(BASE_BLOCK_SIZE + len(HBIN_SIGNATURE))
         if head[:4] != SIGNATURE and head[BASE_BLOCK_SIZE:] != HBIN_SIGNATURE:
             return check_bytes(head[:BASE_BLOCK_SIZE], str(path))
-        return check_bytes(source.read_all(), str(path))
+        return check_bytes(source.read_all(), str(path), progress)
 
 
-def check_hive(hive: "Hive") -> CheckReport:
+def check_hive(hive: "Hive", progress: Progress = QUIET) -> CheckReport:
     """Check an open hive; one that was edited or recovered from its logs as it would be saved."""
     data: bytes | bytearray = hive.buf
     if hive.modified or hive.modified_by_replay:
@@ -134,25 +136,25 @@ def check_hive(hive: "Hive") -> CheckReport:
             data = hive.to_bytes()
         except DirtyHiveError:
             pass  # nothing recovered it: check the bytes as they are, the header will say dirty
-    return check_bytes(data, hive.path)
+    return check_bytes(data, hive.path, progress)
 
 
-def check_bytes(data: bytes | bytearray, path: str | None = None) -> CheckReport:
+def check_bytes(data: bytes | bytearray, path: str | None = None, progress: Progress = QUIET) -> CheckReport:
     buf = data if isinstance(data, bytearray) else bytearray(data)
     out = Collector(path)
     layout = _check_header(buf, out)
     if layout is not None:
         try:
-            _check_structure(buf, layout, out)
+            _check_structure(buf, layout, out, progress)
         except HiveFormatError as err:
             out.add("E-STOPPED", err.file_offset, f"checking stopped early: {err.detail}")
     return out.report()
 
 
-def _check_structure(buf: bytearray, layout: _Layout, out: Collector) -> None:
+def _check_structure(buf: bytearray, layout: _Layout, out: Collector, progress: Progress) -> None:
     space = CellSpace(buf, layout.hbins_size)
     space.map_all()
-    ctx = Context(buf, space, layout.minor, out)
+    ctx = Context(buf, space, layout.minor, out, progress)
     check_bins(ctx)
     check_cells(ctx)
     root = check_tree(ctx, layout.root_cell)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Union
 
+from ..progress import QUIET, Progress
 from ..errors import HiveFormatError
 from .bins import HBIN, HBIN_BASE, HBIN_HEADER_SIZE, HBIN_SIGNATURE, PAGE, file_offset
 from .cells import CELL_ALIGN, CellSpace
@@ -45,8 +46,10 @@ def describe(what: Described) -> str:
 class Context:
     """What every part of the checker needs: the bytes, the cells, the version, the findings."""
 
-    def __init__(self, buf: bytearray, space: CellSpace, minor: int, out: Collector) -> None:
+    def __init__(self, buf: bytearray, space: CellSpace, minor: int, out: Collector,
+                 progress: Progress = QUIET) -> None:
         self.buf = buf
+        self.progress = progress
         self.space = space
         self.minor = minor
         self.out = out

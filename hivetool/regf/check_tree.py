@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from .bins import HBIN_BASE, file_offset
 from .check_space import CLASS, NK_CELL, SUBKEY_LIST, Context, Described, describe
 from .header import BASE_BLOCK
-from .names import decode_name, MAX_KEY_NAME_CHARS, lf_hint, lh_hash, sort_key, upcase
+from .names import MAX_KEY_DEPTH, MAX_KEY_NAME_CHARS, decode_name, lf_hint, lh_hash, sort_key, upcase
 from .nk import KEY_COMP_NAME, KEY_SYM_LINK, NIL, NK, NK_SIGNATURE
 from .check_values import check_values
 from .sublists import INDEX_ROOT, LEAF_SIGNATURES
 
 MAX_SHOWN_PATH = 300  # characters of a key path shown in one message
-MAX_DEPTH = 512  # the Windows key check recurses at most this deep (regf-format 12.1)
+MAX_DEPTH = MAX_KEY_DEPTH  # the Windows key check recurses at most this deep (regf-format 12.1)
 SYMLINK_VALUE = "SYMBOLICLINKVALUE"
 _LIST_HEAD = struct.Struct("<2sH")
 _F = {name: NK.fields.index(name) for name in NK.fields}
@@ -84,7 +84,10 @@ def check_tree(ctx: Context, root_cell: int) -> KeyNode | None:
     if root is None:
         return None
     stack: list[tuple[KeyNode, int]] = [(root, 0)]
+    progress = ctx.progress
+    progress.stage("checking keys", None, "keys")
     while stack:
+        progress.advance()
         key, depth = stack.pop()
         if depth == MAX_DEPTH + 1:
             ctx.out.add(

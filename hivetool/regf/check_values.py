@@ -21,6 +21,7 @@ from .check_space import (
     describe,
 )
 from .names import decode_name, upcase
+from .types import NUMBER_SIZES, type_name
 from .nk import KEY_PREDEF_HANDLE, NIL
 from .vk import DB, DB_SIGNATURE, INLINE, SEGMENT_SIZE, VALUE_COMP_NAME, VK, VK_SIGNATURE, uses_big_data
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 _V = {name: VK.fields.index(name) for name in VK.fields}
 _VK_NAME_LENGTH, _VK_FLAGS, _VK_DATA_SIZE, _VK_DATA = _V["name_length"], _V["flags"], _V["data_size"], _V["data"]
+_VK_TYPE = _V["type"]
 
 
 def check_values(ctx: Context, key: KeyNode) -> tuple[list[str], int, int]:
@@ -108,6 +110,17 @@ def _check_value(ctx: Context, key: KeyNode, cell: int, where: int) -> tuple[str
     size = _check_data(
         ctx, fields[_VK_DATA_SIZE], fields[_VK_DATA], vk_at, lambda: f"value {name!r} of key {key.shown}"
     )
+    width = NUMBER_SIZES.get(fields[_VK_TYPE])
+    if width is not None and size != width:
+        # Info, not a warning: the kernel never compares size and type (regf-format 6.4), and
+        # Windows itself writes such values (Group Policy keeps an 8-byte REG_DWORD lParam and
+        # a 16-byte REG_QWORD ExecTime in NTUSER.DAT); only regedit calls them invalid.
+        ctx.out.add(
+            "I-VK-TYPE-SIZE",
+            vk_at,
+            f"value {name!r} of key {key.shown}: {type_name(fields[_VK_TYPE])} holds {size} bytes of data, "
+            f"not {width}",
+        )
     # The "largest value name" field counts UTF-16 bytes even for compressed names (4.4).
     return name, 2 * name_length if compressed else name_length, size, vk_at
 

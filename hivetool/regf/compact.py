@@ -415,9 +415,11 @@ def compact_bytes(hive, minor: int | None = None) -> bytes:
     return b"".join(_chunks(layout, hive.clock, hive.path))
 
 
-def _tree_layout(tree: TreeSource, clock: Clock) -> _Layout:
+def _tree_layout(tree: TreeSource, clock: Clock, progress: Progress = QUIET) -> _Layout:
     head = empty_hive_bytes(tree.minor, tree.root_name, clock.now())[:BASE_BLOCK_SIZE]
-    return _planned(_Layout(tree, tree.minor, head, 1), None)
+    layout = _Layout(tree, tree.minor, head, 1)
+    layout.progress = progress
+    return _planned(layout, None)
 
 
 def build_hive(tree: TreeSource, out_path: str | os.PathLike, clock: Clock | None = None) -> LayoutSummary:
@@ -428,9 +430,9 @@ def build_hive(tree: TreeSource, out_path: str | os.PathLike, clock: Clock | Non
     return layout.summary
 
 
-def build_hive_bytes(tree: TreeSource, clock: Clock | None = None) -> bytes:
+def build_hive_bytes(tree: TreeSource, clock: Clock | None = None, progress: Progress = QUIET) -> bytes:
     clock = clock or Clock.resolve()
-    return b"".join(_tree_layout(tree, clock).emit(clock))
+    return b"".join(_tree_layout(tree, clock, progress).emit(clock))
 
 
 __all__ = ["LayoutSummary", "TreeSource", "build_hive", "build_hive_bytes", "compact_bytes", "compact_hive"]

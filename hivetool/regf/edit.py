@@ -17,7 +17,7 @@ from . import sk as skmod
 from . import sublists
 from .bins import file_offset
 from .model import Key
-from .names import check_key_name, check_value_name, encode_name, upcase
+from .names import check_key_depth, check_key_name, check_value_name, encode_name, upcase
 from .nk import NIL, NK, new_nk_payload
 from .vk import VK, I_DATA, I_DATA_SIZE, decode_vk, free_data, new_vk_payload, store_data, try_overwrite
 
@@ -53,11 +53,25 @@ def _begin(hive: "Hive", action: str) -> None:
 
 
 def _subkeys_for_edit(hive: "Hive", parent: int) -> sublists.SubkeyList | None:
-    """The parent's subkey list, kept for the next edit (the hive checks it is still current)."""
+    """The parent's subkey list, kept for the next edit (the hive checks it is still current).
+
+    A list freshly read is checked once for the key itself, its parent or the root key among
+    its entries (a cycle, the usual shape of a damaged list): the names would then be out of
+    order, the binary search that places a new name could miss an existing one or land in
+    the wrong place, and the edit would add a duplicate or a misordered entry to the damage.
+    """
+    cached = hive.edit_subkey_lists.get(parent)
     sublist = hive._subkey_list(parent)
     if sublist is None:
         hive.edit_subkey_lists.pop(parent, None)
     else:
+        if sublist is not cached:
+            ancestors = {parent, hive.root_cell}
+            if parent != hive.root_cell:  # the root's parent field holds no pointer
+                ancestors.add(NK.read(hive.buf, _nk_at(hive, parent), "parent"))
+            if not ancestors.isdisjoint(sublist.offsets()):
+                raise HiveFormatError("the subkey list of a key lists the key itself or a key above it (a cycle)",
+                                      file_offset(parent))
         hive.edit_subkey_lists[parent] = sublist
     return sublist
 
@@ -90,6 +104,10 @@ def add_subkey(hive: "Hive", parent: int, name: str) -> int:
             raise UsageError(f"a subkey named {name!r} already exists")
     security = rec[nkmod.I_SECURITY]
     skmod.read_sk(space, security, "security cell of the parent key")
+    if security in (rec[nkmod.I_CLASS_CELL], rec[nkmod.I_VALUES], rec[nkmod.I_SUBKEYS]):
+        # One cell as two things of one key (damage): a new key sharing it would be damaged too.
+        raise HiveFormatError("the parent key's security cell is also its class, value list or subkey list",
+                              file_offset(security))
 
     _begin(hive, "create a key")
     now = hive.clock.now()
@@ -110,16 +128,28 @@ def add_subkey(hive: "Hive", parent: int, name: str) -> int:
     rec[nkmod.I_TIMESTAMP] = now
     # hive.buf, not buf: an allocation that appended a bin may have replaced the buffer.
     NK.struct.pack_into(hive.buf, parent_at, *rec)
+    space.settle()  # every pointer to the cells let go of is rewritten now
     return child
 
 
 def create_key(hive: "Hive", path: str) -> tuple[Key, list[str]]:
-    """The key at ``path``, creating it and missing parents; also the paths created."""
+    """The key at ``path``, creating it and missing parents; also the paths created.
+
+    A path more than MAX_KEY_DEPTH levels below the hive's root (names.py says how levels are
+    counted) is refused with UsageError before anything is looked up or written: Windows
+    would not load a hive holding such a key.
+    """
     from .hive import split_path
 
+    parts = split_path(path)
+    problem = check_key_depth(len(parts))
+    if problem:
+        # The path may be thousands of names long: show its start and its end.
+        shown = path if len(path) <= 120 else f"{path[:50]}...{path[-50:]}"
+        raise UsageError(f"key path {shown!r}: {problem}")
     key = hive.root
     created: list[str] = []
-    for part in split_path(path):
+    for part in parts:
         cell = hive.find_child(key.cell, part)
         if cell is None:
             cell = add_subkey(hive, key.cell, part)
@@ -155,6 +185,7 @@ def delete_key(hive: "Hive", key: Key, recursive: bool = False) -> int:
     NK.write(hive.buf, parent_at, "subkeys", NIL if new_list is None else new_list)
     NK.write(hive.buf, parent_at, "subkey_count", len(parent_list.offsets()))
     NK.write(hive.buf, parent_at, "timestamp", hive.clock.now())
+    hive.space.settle()
     return len(order)
 
 
@@ -191,9 +222,9 @@ def _free_key(hive: "Hive", cell: int) -> None:
             hive.space.free(leaf.cell)
         if sublist.root is not None:
             hive.space.free(sublist.root)
-    if fields.class_cell != NIL and fields.class_length:
-        hive.space.free(fields.class_cell)
-    skmod.drop_reference(hive.space, fields.security)
+    if fields.class_length and hive.space.is_allocated_cell(fields.class_cell):
+        hive.space.free(fields.class_cell)  # a class pointer that leads nowhere is just dropped
+    skmod.drop_reference(hive.space, fields.security, user=cell)
     hive.space.free(cell)
 
 
@@ -250,7 +281,7 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
     if existing is not None:
         vk_at, _ = space.payload(existing, "value")
         old = VK.unpack(buf, vk_at)
-        placed = try_overwrite(space, old.data_size, old.data, data, hive.minor)
+        placed = try_overwrite(space, old.data_size, old.data, data, hive.minor, vk_at + VK.offset["data"])
         if placed is None:
             free_data(space, old.data_size, old.data, hive.minor)
             placed = store_data(space, data, hive.minor)
@@ -271,6 +302,7 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
     rec[nkmod.I_MAX_VALUE_DATA] = max(rec[nkmod.I_MAX_VALUE_DATA], len(data))
     rec[nkmod.I_TIMESTAMP] = hive.clock.now()
     NK.struct.pack_into(hive.buf, at, *rec)  # hive.buf: allocations may have replaced the buffer
+    space.settle()
     return created
 
 
@@ -306,12 +338,16 @@ def delete_value(hive: "Hive", key: Key, name: str) -> None:
     remaining = cells[:index] + cells[index + 1 :]
     at = _nk_at(hive, key.cell)
     if remaining:
-        # Closing the gap in place keeps enumeration order, as Windows does.
+        # Closing the gap in place keeps enumeration order, as Windows does. The slot that
+        # falls out of use is zeroed: a stale copy of a pointer there would look live to the
+        # search that decides whether the freed value cell has another owner (refs.py).
         list_at, _ = hive.space.payload(fields.values, "value list")
         struct.pack_into(f"<{len(remaining)}I", hive.buf, list_at, *remaining)
+        _U32.pack_into(hive.buf, list_at + 4 * len(remaining), 0)
         NK.write(hive.buf, at, "value_count", len(remaining))
     else:
         hive.space.free(fields.values)
         NK.write(hive.buf, at, "values", NIL)
         NK.write(hive.buf, at, "value_count", 0)
     NK.write(hive.buf, at, "timestamp", hive.clock.now())
+    hive.space.settle()

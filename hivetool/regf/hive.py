@@ -21,6 +21,7 @@ from .header import Header, read_header, stamp_clean
 from .model import Key, Value, _join
 from .names import lh_hash, sort_key, upcase
 from .nk import NIL, NK, decode_nk
+from .types import value_data
 from .vk import I_DATA, I_DATA_SIZE, I_TYPE, decode_vk, read_data
 
 
@@ -365,9 +366,21 @@ class Hive:
             raise self._error(err) from None
 
     def set_value(self, key: "Key | str", name: str, value_type: int, data: bytes) -> bool:
-        """Set ``name`` (``''`` = default value) to raw ``data``; True when newly created."""
+        """Set ``name`` (``''`` = default value) to ``data``, the bytes to store; True when newly
+        created.
+
+        ``data`` must be bytes, bytearray or memoryview: ``(1225).to_bytes(4, "little")``, never
+        the number or text itself. A REG_DWORD or REG_DWORD_BIG_ENDIAN takes exactly 4 bytes and
+        a REG_QWORD exactly 8. Anything else raises before the hive changes:
+        :class:`~hivetool.errors.BadArgumentType` (a TypeError) for the wrong kind of object,
+        :class:`~hivetool.errors.BadValueData` (a ValueError) for the wrong size; both are
+        UsageErrors (exit 2 on the command line). ``edit.set_value`` stores any bytes as given.
+        """
+        from .types import value_data  # the typed API's data contract (may move to the imports above)
+
+        raw = value_data(value_type, data)
         try:
-            return edit.set_value(self, self._resolve(key), name, int(value_type), bytes(data))
+            return edit.set_value(self, self._resolve(key), name, int(value_type), raw)
         except HiveFormatError as err:
             raise self._error(err) from None
 

@@ -14,6 +14,15 @@ from ._upcase_data import PAIRS
 
 MAX_KEY_NAME_CHARS = 255  # API limit (regf-format 4.3)
 MAX_VALUE_NAME_CHARS = 16_383
+# How deep a key may lie, in levels below the root key of its hive. Counting: the hive's root
+# key is level 0, its subkeys level 1, so a key whose hive-relative path has n names ("A\B"
+# has 2) is at level n; the logical mount point (HKEY_LOCAL_MACHINE\SOFTWARE) does not count.
+# That is how Windows counts when it loads a hive: its key check (CmpCheckKey, regf-format
+# 12.1) walks at most 512 levels down from the hive's root, and Microsoft documents "a registry
+# tree can be 512 levels deep" (Registry Element Size Limits, ms724872). So level 512 is
+# accepted and 513 is not: check_tree warns (W-NK-DEPTH) from 513 on, and edit.create_key and
+# the .reg import refuse to create a key there.
+MAX_KEY_DEPTH = 512
 
 
 def _build_table() -> dict[int, int]:
@@ -111,6 +120,15 @@ def check_key_name(name: str) -> str | None:
         return f"key name {name!r} contains a backslash (the path separator)"
     if len(name) > MAX_KEY_NAME_CHARS:
         return f"key name is {len(name)} characters long; Windows allows {MAX_KEY_NAME_CHARS}"
+    return None
+
+
+def check_key_depth(depth: int) -> str | None:
+    """Why a key ``depth`` levels below the hive's root (see MAX_KEY_DEPTH) cannot be created,
+    or None when it can."""
+    if depth > MAX_KEY_DEPTH:
+        return (f"the key would lie {depth} levels below the hive's root key; Windows allows at most "
+                f"{MAX_KEY_DEPTH} levels (regf-format 12.1)")
     return None
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import struct
 
 from ..errors import HiveFormatError
+from .bins import HBIN_BASE
 from .cells import CellSpace
 from .layout import Layout
+from .nk import NK
 
 SK = Layout(
     "KeySecurity",
@@ -43,8 +45,13 @@ def add_reference(space: CellSpace, cell: int) -> None:
     SK.write(space.buf, at, "refcount", fields[4] + 1)
 
 
-def drop_reference(space: CellSpace, cell: int) -> None:
-    """Decrement; at zero unlink the cell from the ring and free it (never store 0, P0 10)."""
+def drop_reference(space: CellSpace, cell: int, user: int | None = None) -> None:
+    """Decrement; at zero unlink the cell from the ring and free it (never store 0, P0 10).
+
+    ``user`` is the nk that stops using the cell. A count that reaches zero while another key
+    still points at the cell was too low (a damaged hive): the cell then stays, with count 1,
+    since unlinking it would leave that key with a security cell outside the ring.
+    """
     fields, at = read_sk(space, cell)
     count = fields[4]
     if count > 1:
@@ -54,12 +61,23 @@ def drop_reference(space: CellSpace, cell: int) -> None:
     if flink != cell:
         _, prev_at = read_sk(space, blink, "sk ring neighbour")
         _, next_at = read_sk(space, flink, "sk ring neighbour")
+        links = (prev_at + SK.offset["flink"], next_at + SK.offset["blink"])
+        if space.held_elsewhere(cell, links + _fields_of(user)):
+            SK.write(space.buf, at, "refcount", 1)
+            return
         SK.write(space.buf, prev_at, "flink", flink)
         SK.write(space.buf, next_at, "blink", blink)
         space.free(cell)
     else:
         # The last descriptor of a hive is never freed: the root key still needs one.
         SK.write(space.buf, at, "refcount", 1)
+
+
+def _fields_of(user: int | None) -> tuple[int, ...]:
+    """File position of the security field of the nk at cell offset ``user``."""
+    if user is None:
+        return ()
+    return (HBIN_BASE + user + 4 + NK.offset["security"],)
 
 
 def new_sk_payload(cell: int, descriptor_bytes: bytes, refcount: int = 1) -> bytes:

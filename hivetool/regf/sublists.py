@@ -143,6 +143,7 @@ def _store_leaf(space: CellSpace, leaf: Leaf, first: int = 0) -> int:
             tail = _entries(leaf, first)
             start = at + 4 + size * first
             space.buf[start : start + len(tail)] = tail
+            _clear_slot(space, at + 4 + size * count, size, at + length)
             return leaf.cell
     capacity = max(count, min(MAX_LEAF_ENTRIES, count + max(4, count // 8)))
     new = space.alloc(4 + size * capacity)
@@ -155,12 +156,21 @@ def _store_leaf(space: CellSpace, leaf: Leaf, first: int = 0) -> int:
     return new
 
 
+def _clear_slot(space: CellSpace, at: int, size: int, end: int) -> None:
+    """Zero the entry slot after the last entry, which a removal has just vacated: a stale
+    copy of a pointer there would look live to the search that decides whether a freed cell
+    has another owner (refs.py)."""
+    if at + size <= end:
+        space.buf[at : at + size] = bytes(size)
+
+
 def _store_root(space: CellSpace, root: int | None, leaf_cells: list[int]) -> int:
     payload = _HEAD.pack(INDEX_ROOT, len(leaf_cells)) + struct.pack(f"<{len(leaf_cells)}I", *leaf_cells)
     if root is not None:
         at, length = space.payload(root, "index root")
         if len(payload) <= length:
             space.buf[at : at + len(payload)] = payload
+            _clear_slot(space, at + len(payload), 4, at + length)
             return root
     new = space.alloc(len(payload))
     at = file_offset(new) + 4

@@ -9,7 +9,7 @@ import enum
 import struct
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import BadArgumentType, BadValueData, UsageError
 
 
 class RegType(enum.IntEnum):
@@ -39,6 +39,8 @@ CLI_TYPE_NAMES = {
     "qword": RegType.QWORD,
 }
 STRING_TYPES = (RegType.SZ, RegType.EXPAND_SZ, RegType.LINK)
+# The only types whose size is fixed: every reader decodes them as a number of this width.
+NUMBER_SIZES = {RegType.DWORD: 4, RegType.DWORD_BIG_ENDIAN: 4, RegType.QWORD: 8}
 
 
 def type_name(value_type: int) -> str:
@@ -47,6 +49,46 @@ def type_name(value_type: int) -> str:
         return "REG_" + RegType(value_type).name
     except ValueError:
         return f"0x{value_type:x}"
+
+
+def value_data(value_type: int, data: object) -> bytes:
+    """``data`` as bytes for a value of ``value_type``, refused when it cannot be meant.
+
+    The typed API takes the bytes to store, never a Python number or string: ``bytes(1225)``
+    would be 1,225 zero bytes, not the number. A DWORD or QWORD must have its exact width;
+    other sizes are legal in a hive (the kernel does not look, and Windows components write
+    some), but only on purpose, so they go through ``edit.set_value``, the raw engine call.
+    """
+    if not isinstance(value_type, int) or isinstance(value_type, bool):
+        raise BadArgumentType(
+            f"value type must be an int such as RegType.DWORD or 4, not {type(value_type).__name__}"
+        )
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise BadArgumentType(
+            f"value data must be bytes (or bytearray or memoryview), not {type(data).__name__}: "
+            f"for a {type_name(value_type)} pass {_example(value_type, data)}"
+        )
+    raw = bytes(data)
+    size = NUMBER_SIZES.get(value_type)
+    if size is not None and len(raw) != size:
+        raise BadValueData(
+            f"{type_name(value_type)} data must be exactly {size} bytes, got {len(raw)}; nothing was changed "
+            f"(use REG_BINARY for other sizes)"
+        )
+    return raw
+
+
+def _example(value_type: int, data: object) -> str:
+    """What the caller most likely meant, as Python code."""
+    number = data if isinstance(data, int) and not isinstance(data, bool) else 1225
+    if value_type in NUMBER_SIZES:
+        order = "big" if value_type == RegType.DWORD_BIG_ENDIAN else "little"
+        return f"({number}).to_bytes({NUMBER_SIZES[value_type]}, {order!r})"
+    if value_type in STRING_TYPES:
+        return "'text\\0'.encode('utf-16-le')"
+    if value_type == RegType.MULTI_SZ:
+        return "hivetool.regf.types.encode_multi(['a', 'b'])"
+    return "bytes.fromhex('01 02 03')"
 
 
 def parse_type(text: str) -> int:

@@ -138,22 +138,36 @@ def store_data(space: CellSpace, data: bytes, minor: int) -> tuple[int, int]:
 
 
 def free_data(space: CellSpace, size_field: int, data_field: int, minor: int) -> None:
+    """Let go of a value's data cells. Only allocated cells are freed, each once: the pointers
+    of a damaged value may lead nowhere, or twice to one cell, and dropping them with the value
+    is the repair (what they did lead to stays for any other owner, see cells.settle)."""
     length = size_field & 0x7FFFFFFF
-    if size_field & INLINE or length == 0:
+    if size_field & INLINE or length == 0 or not space.is_allocated_cell(data_field):
         return
+    cells = [data_field]
     if uses_big_data(length, minor):
-        at, _ = space.payload(data_field, "big data")
-        _, count, seg_list = DB.struct.unpack_from(space.buf, at)
-        list_at, _ = space.payload(seg_list, "segment list")
-        for segment in struct.unpack_from(f"<{count}I", space.buf, list_at):
-            space.free(segment)
-        space.free(seg_list)
-    space.free(data_field)
+        at, cell_length = space.payload(data_field, "big data")
+        if cell_length >= DB.size and space.buf[at : at + 2] == DB_SIGNATURE:
+            _, count, seg_list = DB.struct.unpack_from(space.buf, at)
+            if space.is_allocated_cell(seg_list):
+                list_at, list_length = space.payload(seg_list, "segment list")
+                count = min(count, list_length // 4)
+                cells += [seg_list, *struct.unpack_from(f"<{count}I", space.buf, list_at)]
+    for cell in dict.fromkeys(cells):
+        if space.is_allocated_cell(cell):
+            space.free(cell)
 
 
-def try_overwrite(space: CellSpace, size_field: int, data_field: int, data: bytes, minor: int) -> tuple[int, int] | None:
+def try_overwrite(
+    space: CellSpace, size_field: int, data_field: int, data: bytes, minor: int, held_at: int
+) -> tuple[int, int] | None:
     """Reuse the value's current storage when the new data fits it exactly as Windows would
-    store it (inline stays inline, one cell stays one cell); None when it must move."""
+    store it (inline stays inline, one cell stays one cell); None when it must move.
+
+    ``held_at`` is the file position of the vk's data field. A data cell that anything else
+    points at (two owners: a damaged hive) is never overwritten, since that would change
+    what the other owner reads; the new data moves and the old cell stays for its other owner.
+    """
     length = len(data)
     old_length = size_field & 0x7FFFFFFF
     if length <= 4:
@@ -163,7 +177,7 @@ def try_overwrite(space: CellSpace, size_field: int, data_field: int, data: byte
     if size_field & INLINE or old_length == 0 or uses_big_data(old_length, minor) or uses_big_data(length, minor):
         return None
     at, cell_length = space.payload(data_field, "value data")
-    if length > cell_length:
+    if length > cell_length or space.held_elsewhere(data_field, (held_at,)):
         return None
     space.buf[at : at + length] = data
     space.buf[at + length : at + cell_length] = bytes(cell_length - length)

@@ -15,20 +15,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import KeyNotFound, RefusedUnsafe, RegFileError, UsageError, ValueNotFound
+from ..errors import HiveFormatError, KeyNotFound, RefusedUnsafe, RegFileError, UsageError, ValueNotFound
 from ..paths import ControlSetChoice, ForeignPath, PathMapper
+from ..progress import QUIET, Progress
 from ..regf import edit
 from ..regf.hive import Hive
 from ..regf.model import Key
-from ..regf.names import check_key_name, check_value_name, upcase
+from ..regf.names import check_key_depth, check_key_name, check_value_name, upcase
 from .bulk import BULK_MIN_OPS, apply_bulk, is_empty
 from .steps import ApplyCounts, run_steps
-from .patch import DELETE_KEY, DELETE_VALUE, SET_VALUE, Op, Patch
+from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE, Op, Patch
 
 MAX_LISTED = 20  # foreign keys named in a refusal before "and N more"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per operation of a possibly huge patch
 class PlannedOp:
     op: Op
     targets: tuple[str, ...]  # hive-relative key paths ('' = the root key)
@@ -67,6 +68,25 @@ def _check_key(op: Op, targets: tuple[str, ...]) -> None:
                 raise _bad_input(op, f"{op.key}: {problem}")
 
 
+def _depth(targets: tuple[str, ...]) -> int:
+    """Levels below the hive's root of the deepest target ('' is the root, level 0)."""
+    return max((target.count("\\") + 1 for target in targets if target), default=0)
+
+
+def _check_depth(op: Op, depth: int) -> None:
+    # Levels are counted below the hive's root, as MAX_KEY_DEPTH (regf/names.py) says. Only
+    # operations that create keys are refused: deleting a key or value that is too deep (it can
+    # only be in a damaged or hostile hive) removes it or, as in Windows, silently does nothing.
+    if op.kind in (CREATE_KEY, SET_VALUE):
+        problem = check_key_depth(depth)
+        if problem:
+            raise _bad_input(op, f"key {_shorten(op.key)}: {problem}; nothing was written")
+
+
+def _shorten(path: str) -> str:
+    return path if len(path) <= 120 else f"{path[:50]}...{path[-50:]}"
+
+
 def _check_value(op: Op) -> None:
     if op.kind in (SET_VALUE, DELETE_VALUE):
         problem = check_value_name(op.name or "")
@@ -82,20 +102,23 @@ def plan_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int 
     mapper = PathMapper(hive, root, control_set_mode)
     planned: list[PlannedOp] = []
     foreign: list[Op] = []
-    mapped: dict[str, tuple[str, ...] | None] = {}  # a key's operations mostly come in a row
+    # A key's operations mostly come in a row: map and check each key once. None: foreign.
+    mapped: dict[str, tuple[tuple[str, ...], int] | None] = {}
     for op in patch:
         if op.key not in mapped:
             try:
                 targets = tuple(mapper.map(op.key))
             except ForeignPath:
-                targets = None
+                mapped[op.key] = None
             else:
                 _check_key(op, targets)
-            mapped[op.key] = targets
-        targets = mapped[op.key]
-        if targets is None:
+                mapped[op.key] = (targets, _depth(targets))
+        known = mapped[op.key]
+        if known is None:
             foreign.append(op)
             continue
+        targets, depth = known
+        _check_depth(op, depth)
         _check_value(op)
         planned.append(PlannedOp(op, targets))
     if foreign and not skip_foreign:
@@ -109,22 +132,25 @@ def plan_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int 
 
 
 class _KeyCache:
-    """Keys already looked up or created during one apply, by upcased hive path.
+    """Keys already looked up or created during one apply.
 
     A .reg file names each key in full, and its keys come in tree order, so remembering the
-    keys seen turns a walk from the root per operation into one lookup. A key created here
-    gets all its subkeys through here too, so a miss below it needs no search of the hive.
+    keys seen turns a walk from the root per operation into dictionary lookups. Each key is
+    remembered once, by its parent's cell and its upcased name, never by its whole path: the
+    prefixes of a path n names deep would take memory that grows with n squared. A key created
+    here gets all its subkeys through here too, so a miss below it needs no search of the hive.
     Deleting a key frees cells, so everything is forgotten then.
     """
 
     def __init__(self, hive: Hive) -> None:
         self.hive = hive
-        self.keys: dict[str, Key] = {}  # by upcased path
+        self.root: Key | None = None
+        self.children: dict[tuple[int, str], Key] = {}  # (parent cell, upcased name) -> key
         self.exact: dict[str, Key] = {}  # by path as written: the usual hit, with no upcasing
         self.created: set[int] = set()  # cells of the keys created here
 
     def clear(self) -> None:
-        self.keys.clear()
+        self.children.clear()
         self.exact.clear()
         self.created.clear()
 
@@ -140,37 +166,26 @@ class _KeyCache:
         known = self.exact.get(path)
         if known is not None:
             return known, 0
-        upper = upcase(path)
-        known = self.keys.get(upper)
-        if known is not None:
-            self.exact[path] = known
-            return known, 0
-        parts = path.split("\\") if path else []
-        uppers = upper.split("\\") if path else []
-        depth = len(parts)
-        key = None
-        while depth > 0:
-            key = self.keys.get("\\".join(uppers[:depth]))
-            if key is not None:
-                break
-            depth -= 1
-        if key is None:
-            key = self.hive.root
-            self.keys[""] = key
+        if self.root is None:
+            self.root = self.hive.root
+        key = self.root
         made = 0
-        for index in range(depth, len(parts)):
-            name = parts[index]
-            cell = None if key.cell in self.created else self.hive.find_child(key.cell, name)
-            if cell is not None:
-                key = self.hive.key_at(cell, key)
-            elif not create:
-                raise KeyNotFound(f"key {path!r} not found")
-            else:
-                cell = edit.add_subkey(self.hive, key.cell, name)
-                self.created.add(cell)
-                made += 1
-                key = Key(self.hive, cell, name, key)
-            self.keys["\\".join(uppers[: index + 1])] = key
+        for name in path.split("\\") if path else ():
+            slot = (key.cell, upcase(name))
+            child = self.children.get(slot)
+            if child is None:
+                cell = None if key.cell in self.created else self.hive.find_child(key.cell, name)
+                if cell is not None:
+                    child = self.hive.key_at(cell, key)
+                elif not create:
+                    raise KeyNotFound(f"key {path!r} not found")
+                else:
+                    cell = edit.add_subkey(self.hive, key.cell, name)
+                    self.created.add(cell)
+                    made += 1
+                    child = Key(self.hive, cell, name, key)
+                self.children[slot] = child
+            key = child
         self.exact[path] = key
         return key, made
 
@@ -192,7 +207,12 @@ class _HiveStore:
             return None
 
     def set_value(self, key: Key, name: str, value_type: int, data: bytes) -> None:
-        self.hive.set_value(key, name, value_type, data)
+        # A .reg file may give any size for any type (hex(4) of 8 bytes), and Windows stores
+        # it as given: the engine's raw call, not the size contract of Hive.set_value.
+        try:
+            edit.set_value(self.hive, key, name, value_type, bytes(data))
+        except HiveFormatError as err:
+            raise err.with_path(self.hive.path) if self.hive.path else err
 
     def delete_value(self, key: Key, name: str) -> bool:
         try:
@@ -210,13 +230,14 @@ class _HiveStore:
         return removed
 
 
-def apply_plan(hive: Hive, plan: Plan) -> ApplyCounts:
+def apply_plan(hive: Hive, plan: Plan, progress: Progress = QUIET) -> ApplyCounts:
     """Change the hive as the plan says, in order. On an exception, discard the hive."""
     counts = ApplyCounts()
+    progress.stage("applying", len(plan.ops), "operations")
     if len(plan.ops) >= BULK_MIN_OPS and is_empty(hive):
-        apply_bulk(hive, plan, counts)
+        apply_bulk(hive, plan, counts, progress)
         return counts
-    return run_steps(plan.ops, _HiveStore(hive), counts)
+    return run_steps(plan.ops, _HiveStore(hive), counts, progress)
 
 
 def apply_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int = "auto",
@@ -242,6 +263,7 @@ def final_effects(plan: Plan) -> list[Effect]:
     created, each value set (type and bytes), each value or key deleted."""
     keys: dict[str, Effect] = {}
     values: dict[tuple[str, str], Effect] = {}
+    gone: set[str] = set()  # the keys of ``keys`` recorded as deleted
 
     def below(upper: str, path: str) -> bool:
         return path == upper or path.startswith(upper + "\\")
@@ -255,20 +277,37 @@ def final_effects(plan: Plan) -> list[Effect]:
                     continue
                 for path in [path for path in keys if below(upper, path)]:
                     del keys[path]
+                    gone.discard(path)
                 for pair in [pair for pair in values if below(upper, pair[0])]:
                     del values[pair]
                 keys[upper] = Effect(target, present=False)
+                gone.add(upper)
                 continue
             if op.kind == DELETE_VALUE:
                 values[(upper, upcase(op.name or ""))] = Effect(target, op.name or "", present=False)
                 continue
             # Creating a key (or setting a value in it) brings back a deleted ancestor.
-            parts = upper.split("\\") if upper else []
-            for depth in range(1, len(parts)):
-                ancestor = "\\".join(parts[:depth])
-                if ancestor in keys and not keys[ancestor].present:
-                    del keys[ancestor]
+            for ancestor in _deleted_ancestors(upper, gone) if gone else ():
+                del keys[ancestor]
+                gone.discard(ancestor)
+            gone.discard(upper)
             keys[upper] = Effect(target)
             if op.kind == SET_VALUE:
                 values[(upper, upcase(op.name or ""))] = Effect(target, op.name or "", op.type, op.data)
     return list(keys.values()) + list(values.values())
+
+
+def _deleted_ancestors(upper: str, gone: set[str]) -> list[str]:
+    """The keys in ``gone`` that lie above the key ``upper``. Each deleted key is tried when
+    there are fewer of them than levels, else each ancestor: building every prefix of a path n
+    names deep would cost n squared for every operation on it."""
+    if len(gone) <= upper.count("\\"):
+        return [path for path in gone
+                if len(path) < len(upper) and upper[len(path)] == "\\" and upper.startswith(path)]
+    found = []
+    at = upper.find("\\")
+    while at > 0:
+        if upper[:at] in gone:
+            found.append(upper[:at])
+        at = upper.find("\\", at + 1)
+    return found

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..progress import QUIET, Progress
 from ..regf.compact import TreeSource, build_hive_bytes
 from ..regf.header import BASE_BLOCK, BASE_BLOCK_SIZE, checksum
 from ..regf.hive import Hive
@@ -109,14 +110,14 @@ def is_empty(hive: Hive) -> bool:
     return root.subkey_count == 0 and root.value_count == 0 and root.class_name is None
 
 
-def apply_bulk(hive: Hive, plan, counts) -> None:
+def apply_bulk(hive: Hive, plan, counts, progress: Progress = QUIET) -> None:
     """Apply ``plan`` (from :func:`~hivetool.regfile.apply.plan_patch`) to the empty ``hive``,
     replacing its image; ``counts`` (an ApplyCounts) is filled as the sequential path would."""
     hive.require_clean("import into it")
     root = hive.root
     model = _Model(root.name, hive.minor, hive.clock.now(), skmod.descriptor(hive.space, root.security_cell))
-    run_steps(plan.ops, model, counts)
-    image = bytearray(build_hive_bytes(model, hive.clock))
+    run_steps(plan.ops, model, counts, progress)
+    image = bytearray(build_hive_bytes(model, hive.clock, progress))
     # Keep the target's base block (sequence numbers, flags, GUIDs, name), with the new
     # root cell and hive-bins size; the save that follows stamps it as usual.
     head = bytearray(hive.buf[:BASE_BLOCK_SIZE])

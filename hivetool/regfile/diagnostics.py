@@ -48,6 +48,8 @@ CODES: dict[str, str] = {
     "R-HEX-TRAILING": "text after the last byte of hex data [5.4]",
     "R-HEX-BACKSLASH": "a backslash in hex data that is not a continuation [5.4, 5.7]",
     "R-HEX-ODD-UTF16": "string-type hex data with an odd number of bytes in a UTF-16 file [5.5]",
+    "R-HEX-UTF16-IN-ANSI": "hex(1)/hex(2)/hex(7) data shaped like UTF-16 in a file without a UTF-16 BOM: "
+                           "Windows reads it as ANSI bytes and stores it widened, one character per byte [5.5]",
     "R-CONT-TRAILING": "text after a continuation backslash [5.7]",
     "R-CONT-BROKEN": "a line that should continue hex data but does not: the value and this line are lost [5.7]",
     "R-CONT-EOF": "the file ends right after a continuation backslash [5.7]",

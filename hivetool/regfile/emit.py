@@ -15,9 +15,12 @@ so the caller can say so (see :func:`string_hex_survives`).
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from ..errors import RefusedUnsafe
+from .encoding import windows_ansi_errors
 from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE, Patch
 
 DIALECT_5 = "5.00"
@@ -32,7 +35,10 @@ STRING_HEX_TYPES = (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ)  # importers re-termina
 WRAP_COLUMN = 77  # a hex line breaks once the column counter reaches 77 (8.1)
 CONTINUATION_INDENT = "  "
 BYTES_PER_CONTINUATION = 25  # (77 - 2) / 3: every continuation line holds 25 bytes
-
+# Text is encoded and handed on in pieces of about this many characters, so that a file of any
+# size (a deep chain's key lines alone grow with the square of its depth) never has to be held
+# whole, once as text and again as bytes.
+CHUNK_CHARS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,22 @@ def string_hex_survives(data: bytes) -> bool:
     return not data or (whole >= 2 and data[whole - 2 : whole] == b"\0\0")
 
 
+def string_hex_written(data: bytes) -> bytes | None:
+    """The bytes to write after ``hex(1)``/``hex(2)``/``hex(7)`` in a UTF-16 file so that an
+    importer stores exactly ``data``, or None when no bytes do (reg-format 5.5).
+
+    Data that survives the terminator rule is written as it is. Odd-length data whose last two
+    bytes are the NUL character an importer added (it follows a stray odd byte, so it is not on
+    a character boundary) is written without them: the importer adds them back. Writing it whole
+    would make each import add another NUL, so ``reg fmt`` would grow the value on every pass.
+    """
+    if string_hex_survives(data):
+        return data
+    if len(data) % 2 and data.endswith(b"\0\0") and not string_hex_survives(data[:-2]):
+        return data[:-2]
+    return None
+
+
 @dataclass
 class RegWriter:
     """Builds a .reg file line by line; :meth:`finish` returns the encoded bytes.
@@ -114,7 +136,11 @@ class RegWriter:
         if self.dialect not in HEADERS:
             raise ValueError(f"unknown .reg dialect {self.dialect!r}")
         self.ansi = self.dialect == DIALECT_4
+        # What an importer reads back as the same text, undefined bytes of the code page included.
+        self._errors = windows_ansi_errors(self.codepage) if self.ansi else "strict"
         self._parts: list[str] = [HEADERS[self.dialect] + CRLF]
+        self.pending = len(self._parts[0])  # characters written since the last take()
+        self._taken = False  # whether take() handed out the start of the file
 
     # ------------------------------------------------------------------ text checks
     def _text(self, text: str, key: str, name: str | None, what: str) -> str:
@@ -122,7 +148,7 @@ class RegWriter:
         if not self.ansi or text.isascii():
             return text
         try:
-            encoded = text.encode(self.codepage)
+            encoded = text.encode(self.codepage, self._errors)
         except UnicodeEncodeError as err:
             bad = text[err.start : err.end]
             if not self.regedit_compat:
@@ -132,19 +158,23 @@ class RegWriter:
                 ) from None
             self.losses.append(Loss(key, name, f"{what}: characters outside {self.codepage} written as '?'"))
             return text.encode(self.codepage, "replace").decode(self.codepage)
-        if encoded.decode(self.codepage) != text:
+        if encoded.decode(self.codepage, self._errors) != text:
             self.losses.append(Loss(key, name, f"{what} changes in code page {self.codepage}"))
         return text
 
     # ------------------------------------------------------------------ lines
+    def _put(self, text: str) -> None:
+        self._parts.append(text)
+        self.pending += len(text)
+
     def key(self, path: str) -> None:
         self._check_key(path)
         self.keys += 1
-        self._parts.append(f"{CRLF}[{self._text(path, path, None, 'key path')}]{CRLF}")
+        self._put(f"{CRLF}[{self._text(path, path, None, 'key path')}]{CRLF}")
 
     def delete_key(self, path: str) -> None:
         self._check_key(path)
-        self._parts.append(f"{CRLF}[-{self._text(path, path, None, 'key path')}]{CRLF}")
+        self._put(f"{CRLF}[-{self._text(path, path, None, 'key path')}]{CRLF}")
 
     def _check_key(self, path: str) -> None:
         if "\r" in path or "\n" in path:
@@ -172,10 +202,10 @@ class RegWriter:
             prefix = self._prefix(key, name)
         else:
             prefix = '"' + escape(name) + '"='
-        self._parts.append(prefix + self._data(key, name, value_type, data, prefix) + CRLF)
+        self._put(prefix + self._data(key, name, value_type, data, prefix) + CRLF)
 
     def delete_value(self, key: str, name: str) -> None:
-        self._parts.append(self._prefix(key, name) + "-" + CRLF)
+        self._put(self._prefix(key, name) + "-" + CRLF)
 
     def _data(self, key: str, name: str, value_type: int, data: bytes, prefix: str) -> str:
         if value_type == REG_DWORD and len(data) == 4:
@@ -209,7 +239,7 @@ class RegWriter:
         if text.isascii():
             return True
         try:
-            return text.encode(self.codepage).decode(self.codepage) == text
+            return text.encode(self.codepage, self._errors).decode(self.codepage, self._errors) == text
         except UnicodeEncodeError:
             return False
 
@@ -218,8 +248,9 @@ class RegWriter:
         if self.ansi:
             whole = data[: len(data) & ~1].decode("utf-16-le", "surrogatepass")
             try:
-                ansi = whole.encode(self.codepage)
-                exact = len(data) % 2 == 0 and ansi.decode(self.codepage) == whole
+                # The importer reads these bytes with the same mapping (reg-format 5.5).
+                ansi = whole.encode(self.codepage, self._errors)
+                exact = len(data) % 2 == 0 and ansi.decode(self.codepage, self._errors) == whole
             except UnicodeEncodeError:
                 exact = False
             if not exact:
@@ -234,22 +265,64 @@ class RegWriter:
             if ansi and ansi[-1] != 0:
                 self.losses.append(Loss(key, name, "string data without a terminating NUL: importers add one"))
             return ansi
-        if not string_hex_survives(data):
+        written = string_hex_written(data)
+        if written is None:
             self.losses.append(Loss(key, name, "string data without a terminating NUL character: "
                                     "importers add one (reg-format 5.5)"))
-        return data
+            return data
+        return written
 
     # ------------------------------------------------------------------ output
+    def _encode(self, text: str) -> bytes:
+        if self.ansi:
+            try:  # every piece was checked or replaced above, so this does not fail
+                return text.encode(self.codepage, self._errors)
+            except UnicodeEncodeError:
+                return text.encode(self.codepage, "replace")
+        return text.encode("utf-16-le", "surrogatepass")
+
+    def _start(self) -> bytes:
+        """What comes before the first character: the BOM of a 5.00 file (reg-format 8)."""
+        return b"" if self.ansi else BOM.encode("utf-16-le")
+
+    def take(self) -> bytes:
+        """The file's bytes since the last take (the BOM first), encoded, and forget them: lets
+        a caller stream a file of any size in bounded memory. :meth:`finish` then gives the
+        rest, ending in the final blank line."""
+        head = b"" if self._taken else self._start()
+        self._taken = True
+        chunk = head + self._encode("".join(self._parts))
+        self._parts.clear()
+        self.pending = 0
+        return chunk
+
     def text(self) -> str:
-        """The file as text (without the BOM), ending in the final blank line."""
+        """The file as text (without the BOM), ending in the final blank line; after
+        :meth:`take`, only what was written since."""
         return "".join(self._parts) + CRLF
 
     def finish(self) -> bytes:
-        text = self.text()
-        if self.ansi:
-            # Every piece was checked or replaced above, so this cannot fail.
-            return text.encode(self.codepage, "replace")
-        return (BOM + text).encode("utf-16-le", "surrogatepass")
+        """The encoded file (after :meth:`take`, its rest), ending in the final blank line.
+        The text is encoded a piece at a time, so it is never held whole twice."""
+        out = io.BytesIO()
+        out.write(b"" if self._taken else self._start())
+        batch: list[str] = []
+        size = 0
+        for part in self._parts:
+            batch.append(part)
+            size += len(part)
+            if size >= CHUNK_CHARS:
+                out.write(self._encode("".join(batch)))
+                batch.clear()
+                size = 0
+        batch.append(CRLF)
+        out.write(self._encode("".join(batch)))
+        return out.getvalue()
+
+    def chunks(self) -> Iterator[bytes]:
+        """The rest of the file, as :meth:`finish` gives it, without the copy: for streaming."""
+        yield self.take()
+        yield self._encode(CRLF)
 
 
 def emit_patch(patch: Patch, dialect: str = DIALECT_5, regedit_compat: bool = False,

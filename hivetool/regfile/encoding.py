@@ -7,7 +7,6 @@ Windows versions are reported to read it.
 from __future__ import annotations
 
 import codecs
-import re
 from dataclasses import dataclass
 
 from ..errors import RegFileError, UsageError
@@ -27,6 +26,39 @@ def _undefined_byte_as_control(exc: UnicodeError) -> tuple[str, int]:
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
     return "".join(chr(b) for b in exc.object[exc.start:exc.end]), exc.end
+
+
+_ENCODE_HANDLERS: dict[str, str] = {}
+
+
+def windows_ansi_errors(codepage: str) -> str:
+    """The error handler that writes text in ``codepage`` as Windows reads it back: the C1
+    controls that stand for the bytes the code page leaves undefined (see above) become those
+    bytes again, so what was read from an ANSI file can be written to one unchanged. Decoding
+    with it is the same as with WINDOWS_ANSI_ERRORS. (A handler is told only "charmap", not
+    which code page failed, hence one handler per code page.)"""
+    name = _ENCODE_HANDLERS.get(codepage)
+    if name is None:
+        check_codepage(codepage)
+        undefined = set()
+        for byte in range(0x80, 0x100):
+            try:
+                bytes([byte]).decode(codepage)
+            except UnicodeDecodeError:
+                undefined.add(byte)
+
+        def handler(exc: UnicodeError) -> tuple[str | bytes, int]:
+            if isinstance(exc, UnicodeEncodeError):
+                failed = exc.object[exc.start:exc.end]
+                if all(ord(ch) in undefined for ch in failed):
+                    return bytes(ord(ch) for ch in failed), exc.end
+                raise exc
+            return _undefined_byte_as_control(exc)
+
+        name = f"{WINDOWS_ANSI_ERRORS}-{codecs.lookup(codepage).name}"
+        codecs.register_error(name, handler)
+        _ENCODE_HANDLERS[codepage] = name
+    return name
 
 
 codecs.register_error(WINDOWS_ANSI_ERRORS, _undefined_byte_as_control)
@@ -58,9 +90,9 @@ def decode_reg_bytes(data: bytes, path: str, ansi_codepage: str, report: Reporte
     if len(data) < 2:
         raise RegFileError("the file is shorter than 2 bytes, so it has no header [R-HEADER]", path, 1, 1)
     if data.startswith(BOM_UTF16LE):
-        body = data[2:]
-        odd = len(body) % 2 == 1
-        text = body[: len(body) - odd].decode("utf-16-le", "surrogatepass")
+        odd = len(data) % 2 == 1
+        # Decoded through a view: a slice would copy the whole file first.
+        text = codecs.utf_16_le_decode(memoryview(data)[2 : len(data) - odd], "surrogatepass", True)[0]
         return DecodedFile(text, "utf-16-le", True, "utf-16-le", "surrogatepass", odd)
     if data.startswith(BOM_UTF16BE):
         raise RegFileError("the file is UTF-16BE (BOM FE FF), which Windows does not read; "
@@ -70,7 +102,7 @@ def decode_reg_bytes(data: bytes, path: str, ansi_codepage: str, report: Reporte
         raise RegFileError("the file looks like UTF-16LE without its byte-order mark FF FE; Windows "
                            "reads it as ANSI text and rejects the header [R-HEADER]", path, 1, 2)
     if data.startswith(BOM_UTF8):
-        text = _decode_utf8(data[3:], report, offset=3)
+        text = _decode_utf8(memoryview(data)[3:], report, offset=3)
         report.warning(1, 1, "R-ENCODING-UTF8", "UTF-8 file (with BOM): Windows documents only UTF-16LE "
                        "and ANSI .reg files; regedit writes UTF-16LE")
         return DecodedFile(text, "utf-8", False, "utf-8", "replace")
@@ -87,44 +119,49 @@ def decode_reg_bytes(data: bytes, path: str, ansi_codepage: str, report: Reporte
     return DecodedFile(text, ansi_codepage, False, ansi_codepage, WINDOWS_ANSI_ERRORS)
 
 
-def _decode_utf8(body: bytes, report: Reporter, offset: int) -> str:
+def _decode_utf8(body: bytes | memoryview, report: Reporter, offset: int) -> str:
     try:
-        return body.decode("utf-8")
+        return codecs.utf_8_decode(body, "strict", True)[0]
     except UnicodeDecodeError as exc:
-        line, col = text_position(body[: exc.start].decode("utf-8"))
+        line, col = text_position(codecs.utf_8_decode(body[: exc.start], "strict", True)[0])
         report.error(line, col, "R-ENCODING-INVALID", f"byte 0x{body[exc.start]:02x} at file offset "
                      f"{exc.start + offset} is not valid UTF-8; it is read as U+FFFD")
-        return body.decode("utf-8", "replace")
-
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+        return codecs.utf_8_decode(body, "replace", True)[0]
 
 
 def text_position(prefix: str) -> tuple[int, int]:
-    """1-based (line, column) just after ``prefix``."""
-    breaks = list(_LINE_BREAK.finditer(prefix))
-    start = breaks[-1].end() if breaks else 0
-    return len(breaks) + 1, len(prefix) - start + 1
+    """1-based (line, column) just after ``prefix``. Counted, not matched: a list of one match
+    per line break would cost a hundred bytes per line of a large file."""
+    crlf = prefix.count("\r\n")
+    breaks = prefix.count("\r") + prefix.count("\n") - crlf
+    start = max(prefix.rfind("\r"), prefix.rfind("\n")) + 1
+    return breaks + 1, len(prefix) - start + 1
 
 
 @dataclass(frozen=True)
 class Lines:
-    text: str  # the decoded text with every line end turned into LF
     lines: list[str]
-    exact: bool  # lines joined by LF give ``text`` (false once a NUL cut a line)
 
 
 def split_lines(text: str, report: Reporter) -> Lines:
-    """CR LF, a lone LF and a lone CR each end a line (regedit.c:L288-L309)."""
+    """CR LF, a lone LF and a lone CR each end a line (regedit.c:L288-L309).
+
+    A file whose every line ends in CR LF (what regedit writes) is split on CR LF directly, so
+    its text is not copied once more just to turn the line ends into LF first.
+    """
     if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    if "\0" not in text:
-        return Lines(text, lines, True)
-    for index, line in enumerate(lines):
-        cut = line.find("\0")
-        if cut >= 0:
-            # Windows reads each line as a NUL-terminated string.
-            report.error(index + 1, cut + 1, "R-NUL-CHAR", "NUL character: the rest of the line is not read")
-            lines[index] = line[:cut]
-    return Lines(text, lines, False)
+        crlf = text.count("\r\n")
+        if crlf == text.count("\r") and crlf == text.count("\n"):
+            lines = text.split("\r\n")
+        else:
+            lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    else:
+        lines = text.split("\n")
+    if "\0" in text:
+        for index, line in enumerate(lines):
+            cut = line.find("\0")
+            if cut >= 0:
+                # Windows reads each line as a NUL-terminated string.
+                report.error(index + 1, cut + 1, "R-NUL-CHAR", "NUL character: the rest of the line is not read")
+                lines[index] = line[:cut]
+    return Lines(lines)

@@ -7,12 +7,14 @@ the names as stored, so their case is kept.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from typing import Iterator
 
 from ..errors import HiveFormatError
 from ..regf.hive import Hive
 from ..regf.scan import iter_keys, value_records
-from .emit import DIALECT_5, Loss, RegWriter
+from .emit import CHUNK_CHARS, DIALECT_5, Loss, RegWriter
 from .patch import Patch
 
 
@@ -29,22 +31,61 @@ def _logical(root: str, hive_path: str) -> str:
     return root + "\\" + hive_path if hive_path else root
 
 
+class ExportStream:
+    """An export produced while it is read: iterate it once for the encoded file, a chunk of
+    about a megabyte at a time, so memory stays small whatever the output's size (the key
+    lines of a chain of n nested keys hold n squared characters). ``keys``, ``values`` and
+    ``losses`` are complete once the iteration has ended. A damaged hive raises
+    HiveFormatError during the iteration, after the chunks before it were handed out.
+    """
+
+    def __init__(self, hive: Hive, root: str, start: str = "", dialect: str = DIALECT_5,
+                 regedit_compat: bool = False, codepage: str = "cp1252") -> None:
+        self.hive = hive
+        self.root = root
+        self.start = hive.key(start)  # KeyNotFound now, before any output
+        self.top = _logical(root, self.start.path)
+        self.writer = RegWriter(dialect, regedit_compat, codepage)
+
+    @property
+    def keys(self) -> int:
+        return self.writer.keys
+
+    @property
+    def values(self) -> int:
+        return self.writer.values
+
+    @property
+    def losses(self) -> list[Loss]:
+        return self.writer.losses
+
+    def __iter__(self) -> Iterator[bytes]:
+        hive, writer = self.hive, self.writer
+        root = self.root
+        prefix = root + "\\"
+        try:
+            for hive_path, _, fields in iter_keys(hive, self.start):
+                path = prefix + hive_path if hive_path else root
+                writer.key(path)
+                for name, value_type, raw in value_records(hive, fields):
+                    writer.value(path, name, value_type, raw)
+                if writer.pending >= CHUNK_CHARS:
+                    yield writer.take()
+        except HiveFormatError as err:
+            raise err.with_path(hive.path) if hive.path else err
+        yield from writer.chunks()
+
+
 def export_hive(hive: Hive, root: str, start: str = "", dialect: str = DIALECT_5,
                 regedit_compat: bool = False, codepage: str = "cp1252") -> ExportResult:
     """Export the key at hive-relative ``start`` ('' = the root key) and everything below it;
-    ``root`` is the logical path the hive is mounted at."""
-    writer = RegWriter(dialect, regedit_compat, codepage)
-    top = hive.key(start)
-    prefix = root + "\\"
-    try:
-        for hive_path, _, fields in iter_keys(hive, top):
-            path = prefix + hive_path if hive_path else root
-            writer.key(path)
-            for name, value_type, raw in value_records(hive, fields):
-                writer.value(path, name, value_type, raw)
-    except HiveFormatError as err:
-        raise err.with_path(hive.path) if hive.path else err
-    return ExportResult(writer.finish(), _logical(root, top.path), writer.keys, writer.values, writer.losses)
+    ``root`` is the logical path the hive is mounted at. The whole file is returned as bytes
+    (built a chunk at a time, so it is held once); :class:`ExportStream` streams it."""
+    stream = ExportStream(hive, root, start, dialect, regedit_compat, codepage)
+    out = io.BytesIO()
+    for chunk in stream:
+        out.write(chunk)
+    return ExportResult(out.getvalue(), stream.top, stream.keys, stream.values, stream.losses)
 
 
 def hive_as_patch(hive: Hive, root: str, start: str = "") -> Patch:

@@ -9,9 +9,10 @@ is the one case where ``reg import`` fails (exit 1).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import RegFileError
+from ..progress import QUIET, Progress
 from .diagnostics import CODES, ERROR, WARNING, Diagnostic, LineProblem, Reporter
 from .encoding import decode_reg_bytes, split_lines
 from .keys import resolve_key_path
@@ -48,7 +49,8 @@ class ParseResult:
 
 
 def parse_reg(data: bytes, path: str = "<input>", ansi_codepage: str = "cp1252", *,
-              accept_upper_keywords: bool = False, utf8_without_bom: bool = True) -> ParseResult:
+              accept_upper_keywords: bool = False, utf8_without_bom: bool = True,
+              progress: Progress = QUIET) -> ParseResult:
     """Parse a .reg file the way ``reg import`` does.
 
     ``ansi_codepage`` decodes files without a BOM (and the hex bytes of string types in them).
@@ -61,6 +63,7 @@ def parse_reg(data: bytes, path: str = "<input>", ansi_codepage: str = "cp1252",
     report = Reporter(path)
     decoded = decode_reg_bytes(data, path, ansi_codepage, report, utf8_without_bom)
     split = split_lines(decoded.text, report)
+    decoded = replace(decoded, text="")  # the lines hold the text now: do not keep it twice
     lines = split.lines
     if decoded.dropped_odd_byte:
         report.warning(len(lines), len(lines[-1]) + 1, "R-ODD-LENGTH",
@@ -70,7 +73,7 @@ def parse_reg(data: bytes, path: str = "<input>", ansi_codepage: str = "cp1252",
     if dialect == DIALECT_WIN31:
         _read_win31(lines, patch, report)
     elif dialect != DIALECT_IGNORED:
-        ScriptReader(split, decoded, patch, report, accept_upper_keywords).run()
+        ScriptReader(split, decoded, patch, report, accept_upper_keywords, progress).run()
     return ParseResult(patch, report.sorted(), decoded.encoding, dialect)
 
 

@@ -17,7 +17,9 @@ DELETE_VALUE = "delete_value"
 KINDS = (CREATE_KEY, DELETE_KEY, SET_VALUE, DELETE_VALUE)
 
 
-@dataclass(frozen=True)
+# Slots: a large .reg file becomes millions of operations, and a per-instance __dict__ would
+# take more memory than the data they carry.
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where an operation came from: a file and 1-based line (0 when generated)."""
 
@@ -28,7 +30,7 @@ class Origin:
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     kind: str
     key: str

@@ -8,15 +8,15 @@ diagnostic; the patch gets exactly the operations Windows would carry out.
 from __future__ import annotations
 
 import re
-from itertools import accumulate
 
+from ..progress import QUIET, Progress
 from .diagnostics import LineProblem, Note, Reporter
 from .encoding import DecodedFile, Lines
 from .keys import MAX_KEY_NAME, KeyPath, resolve_key_path
 from .patch import CREATE_KEY, DELETE_VALUE, SET_VALUE, Op, Origin, Patch
 from .values import (
-    HEX_DIGITS, MAX_VALUE_NAME, REG_BINARY, REG_DWORD, REG_SZ, STRING_TYPES, expect_line_end,
-    finish_string_bytes, read_dword, read_hex_segment, read_hex_type, read_quoted, skip_blanks,
+    HEX_DIGITS, MAX_VALUE_NAME, REG_BINARY, REG_DWORD, REG_MULTI_SZ, REG_SZ, STRING_TYPES, expect_line_end,
+    finish_string_bytes, looks_like_utf16, read_dword, read_hex_segment, read_hex_type, read_quoted, skip_blanks,
 )
 
 
@@ -24,29 +24,44 @@ def _shown(name: str) -> str:
     return "@" if name == "" else f'"{name}"'
 
 
-# A value line exactly as regedit writes it (8.4-8.8): a name without escapes or '@', '=', then
-# 8-digit dword data, a string without escapes, or hex data with two digits per byte that ends
-# or continues on the line. The general reader gives the same result for these lines; this one
-# regex just reads them faster.
-_REGEDIT_VALUE = re.compile(r'''(?:"([^"\\]*)"|@)=(?:dword:([0-9a-fA-F]{8})|"([^"\\]*)"|'''
-                            r"hex(?:\(([0-9a-f]{1,8})\))?:((?:[0-9a-fA-F]{2},)*(?:[0-9a-fA-F]{2}|\\)?))")
+# The start of a value line exactly as regedit writes it (8.4-8.8): a name without escapes or
+# '@', '=', then 8-digit dword data or a string without escapes (each ending the line), or the
+# 'hex:'/'hex(N):' prefix. The general reader gives the same result for these lines; this one
+# regex just reads them faster. Hex data is left to read_hex_segment: a pattern repeated once
+# per byte would make the regex engine keep state for every byte of a long value.
+_REGEDIT_VALUE = re.compile(r'''(?:"([^"\\]*)"|@)=(?:dword:([0-9a-fA-F]{8})\Z|"([^"\\]*)"\Z|'''
+                            r"hex(?:\(([0-9a-f]{1,8})\))?:)")
 # A key line as regedit writes it; the caller makes sure no key name in it can be too long.
 _REGEDIT_KEY = re.compile(r"\[HKEY_(?:LOCAL_MACHINE|CURRENT_USER|CLASSES_ROOT|USERS|CURRENT_CONFIG)(?:\\[^\\]+)*\]")
-# Continuation lines exactly as regedit writes them (two blanks, two digits per byte, 8.1), all
-# of a value's at once; any other form goes through the line reader, which accepts these too.
-_REGEDIT_CONTINUATION = re.compile(r"(?:  (?:[0-9a-fA-F]{2},)+\\\n)*  (?:[0-9a-fA-F]{2},)*[0-9a-fA-F]{2}(?=\n|\Z)")
-_DROP_SEPARATORS = str.maketrans("", "", ",\\")
 _ORPHAN_HEX = re.compile(r"[0-9A-Fa-f]{1,2}(?:,|\s*$)")
 
+
+def _utf16_in_ansi(value_type: int, written: bytes, stored: bytes, encoding: str) -> str:
+    """What R-HEX-UTF16-IN-ANSI says: what the author meant, and what Windows makes of it."""
+    meant = written.decode("utf-16-le", "replace").rstrip("\0")
+    shown_meant = repr(meant if len(meant) <= 40 else meant[:40] + "...")
+    text = stored.decode("utf-16-le", "replace")
+    widened = ", ".join("NUL" if ch == "\0" else repr(ch) for ch in text[:6]) + (", ..." if len(text) > 6 else "")
+    if value_type == REG_MULTI_SZ:
+        items = text.split("\0\0", 1)[0].split("\0")
+        reads = f"the list of {len(items)} one-character strings {items[:4]!r}" + ("..." if len(items) > 4 else "")
+    else:
+        reads = f"the string {text.split(chr(0), 1)[0]!r}"
+    return (f"hex({value_type:x}) data looks like UTF-16 text ({shown_meant}), but the file has no UTF-16 "
+            f"byte-order mark (read as {encoding}), so Windows takes each byte as one ANSI character and "
+            f"stores {len(stored)} bytes: {widened}, which programs read as {reads}; save the file as UTF-16 "
+            "(regedit's \"Unicode\") to keep the text")
+
+
+PROGRESS_EVERY = 4096  # lines between reports: a call per line would cost more than it tells
 
 class ScriptReader:
     """The body of a REGEDIT4 or 5.00 file, line by line (reg-format.md sections 3-5)."""
 
     def __init__(self, split: Lines, decoded: DecodedFile, patch: Patch, report: Reporter,
-                 accept_upper_keywords: bool) -> None:
+                 accept_upper_keywords: bool, progress: Progress = QUIET) -> None:
         self.lines = split.lines
-        self.text = split.text if split.exact else ""
-        self.line_starts: list[int] = []  # offset of each line in self.text, built on first use
+        self.progress = progress
         self.decoded = decoded
         self.patch = patch
         self.report = report
@@ -58,8 +73,16 @@ class ScriptReader:
     def run(self) -> None:
         lines = self.lines
         index = 1
+        progress, told = self.progress, 0
+        progress.stage(f"reading {self.path}", len(lines), "lines")
         while index < len(lines):
+            if index - told >= PROGRESS_EVERY:
+                progress.advance(index - told)
+                told = index
             line = lines[index]
+            # Each line is dropped once read (continuation lines too), so the operations are
+            # built while the lines go: a large file is not held as lines and patch at once.
+            lines[index] = ""
             lead = 0
             if line[:1] in (" ", "\t"):
                 lead = len(line) - len(line.lstrip(" \t"))
@@ -81,6 +104,7 @@ class ScriptReader:
                 index = at + 1
                 continue
             index += 1
+        progress.advance(len(lines) - told)
 
     # -- key lines (section 4) ------------------------------------------------------------
     def _key_line(self, index: int, line: str, lead: int) -> None:
@@ -146,7 +170,7 @@ class ScriptReader:
     # -- value lines (section 5) ----------------------------------------------------------
     def _value_line(self, index: int, line: str, lead: int) -> int:
         """Read the value starting on line ``index``; returns the index of the next line to read."""
-        fast = _REGEDIT_VALUE.fullmatch(line) if lead == 0 else None
+        fast = _REGEDIT_VALUE.match(line) if lead == 0 else None
         if fast:
             return self._regedit_value(index, fast)
         notes: list[Note] = []
@@ -174,7 +198,7 @@ class ScriptReader:
         return after
 
     def _regedit_value(self, index: int, match: re.Match[str]) -> int:
-        name, dword, string, hex_type, hex_data = match.groups()
+        name, dword, string, hex_type = match.groups()
         after = index + 1
         if dword is not None:
             value_type, data = REG_DWORD, int(dword, 16).to_bytes(4, "little")
@@ -182,9 +206,9 @@ class ScriptReader:
             value_type, data = REG_SZ, (string + "\0").encode("utf-16-le", "surrogatepass")
         else:
             value_type = int(hex_type, 16) if hex_type else REG_BINARY
-            more = hex_data.endswith("\\")
-            data, after = self._hex_value(index, match.start(5), hex_data.replace(",", "").rstrip("\\"),
-                                          more, value_type, name or "")
+            start = match.end()
+            first, more = read_hex_segment(match.string, start)
+            data, after = self._hex_value(index, match.string, start, first, more, value_type, name or "")
         self._store(index + 1, 0, name or "", value_type, data)
         return after
 
@@ -210,8 +234,8 @@ class ScriptReader:
             return REG_DWORD, read_dword(text, pos + 6), index + 1
         if text.startswith("hex:", pos) or text.startswith("hex(", pos):
             value_type, start = read_hex_type(text, pos)
-            digits, more = read_hex_segment(text, start)
-            data, after = self._hex_value(index, start, digits, more, value_type, name)
+            first, more = read_hex_segment(text, start)
+            data, after = self._hex_value(index, text, start, first, more, value_type, name)
             return value_type, data, after
         keyword = text[pos:pos + 6].lower()
         proper = "dword:" if keyword == "dword:" else keyword[:4] if keyword[:4] in ("hex:", "hex(") else ""
@@ -225,51 +249,42 @@ class ScriptReader:
         notes.append((pos, "R-KEYWORD-CASE", f"keyword {written!r} read as {proper!r}; Windows rejects it"))
         return self._data(index, text[:pos] + proper + text[pos + len(proper):], pos, name, notes)
 
-    def _hex_value(self, index: int, start: int, digits: str, more: bool, value_type: int,
+    def _hex_value(self, index: int, line: str, start: int, first: bytes, more: bool, value_type: int,
                    name: str) -> tuple[bytes, int]:
-        """Stored bytes of hex data whose first line gave ``digits`` (``more`` if it ends in a
-        continuation backslash), with the index of the line after the value (5.4, 5.5, 5.7)."""
-        after = index + 1
-        if more:
-            block = self._regedit_continuation(after)
-            if block:
-                after += block.count("\n") + 1
-                digits += block.translate(_DROP_SEPARATORS)
-            else:
-                digits, after = self._continuation_lines(index, digits, name)
-        raw = bytes.fromhex(digits)
+        """Stored bytes of hex data starting at ``line[start]``, whose first line gave ``first``
+        (``more`` if it ends in a continuation backslash), with the index of the line after the
+        value (5.4, 5.5, 5.7)."""
+        raw, after = self._continuation_lines(index, line, first, name) if more else (first, index + 1)
         if value_type in STRING_TYPES:
             decoded = self.decoded
             if decoded.unicode_file and len(raw) % 2:
                 self.report.warning(index + 1, start + 1, "R-HEX-ODD-UTF16", f"{len(raw)} bytes of "
                                     "string data in a UTF-16 file: an odd count cuts a character")
+            written = raw
             raw = finish_string_bytes(raw, decoded.unicode_file, decoded.byte_codec, decoded.byte_errors)
+            if not decoded.unicode_file and looks_like_utf16(written):
+                self.report.warning(index + 1, start + 1, "R-HEX-UTF16-IN-ANSI",
+                                    _utf16_in_ansi(value_type, written, raw, decoded.encoding))
         return raw, after
-
-    def _regedit_continuation(self, first: int) -> str:
-        """The continuation lines from line ``first`` on, if regedit's layout holds for all of them."""
-        if not self.text or first >= len(self.lines):
-            return ""
-        if not self.line_starts:
-            self.line_starts = list(accumulate(map((1).__add__, map(len, self.lines)), initial=0))
-        match = _REGEDIT_CONTINUATION.match(self.text, self.line_starts[first])
-        return match.group() if match else ""
 
     @staticmethod
     def _lost(index: int, name: str) -> str:
         return f"value {_shown(name)} of line {index + 1} is discarded"
 
-    def _continuation_lines(self, index: int, digits: str, name: str) -> tuple[str, int]:
-        """Hex digits of the value of line ``index`` with its continuation lines, read one by one
-        (5.7); returns them with the index of the line after the value."""
-        chunks = [digits]
+    def _continuation_lines(self, index: int, line: str, first: bytes, name: str) -> tuple[bytes, int]:
+        """The bytes of the value of line ``index`` (``line``) with its continuation lines (5.7); returns
+        them with the index of the line after the value. The bytes grow in one buffer: a 10 MB
+        value is 400,000 lines, and a list of per-line pieces would cost several times its size."""
+        data = bytearray(first)
         lines = self.lines
         backslash_line = index
         at = index + 1
+        last = line  # the line ending in the last backslash read
         while at < len(lines):
             line = lines[at]
+            lines[at] = ""  # dropped once read, as in run()
             at += 1
-            lead = len(line) - len(line.lstrip(" \t"))
+            lead = 2 if line.startswith("  ") and line[2:3] in HEX_DIGITS else len(line) - len(line.lstrip(" \t"))
             if lead == len(line) or line[lead] == ";":
                 continue  # blank and comment lines are skipped inside hex data
             if line[lead] not in HEX_DIGITS:
@@ -277,16 +292,16 @@ class ScriptReader:
                                   f"line {backslash_line + 1}: {self._lost(index, name)}, and Windows loses "
                                   "this line too", line_index=at - 1)
             try:
-                digits, more = read_hex_segment(line.rstrip(" \t"), lead)
+                chunk, more = read_hex_segment(line, lead)
             except LineProblem as problem:
                 problem.line_index = at - 1
                 problem.message += f"; {self._lost(index, name)}"
                 raise
-            chunks.append(digits)
+            data += chunk
             if not more:
-                return "".join(chunks), at
+                return bytes(data), at
             backslash_line = at - 1
-        last = lines[backslash_line].rstrip(" \t")
-        self.report.warning(backslash_line + 1, len(last), "R-CONT-EOF", "the file ends after '\\': the "
-                            "value keeps the bytes read so far")
-        return "".join(chunks), at
+            last = line
+        self.report.warning(backslash_line + 1, len(last.rstrip(" \t")), "R-CONT-EOF", "the file ends after "
+                            "'\\': the value keeps the bytes read so far")
+        return bytes(data), at

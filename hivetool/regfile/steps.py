@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
+from ..progress import QUIET, Progress
 from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE
 
 
@@ -36,9 +37,10 @@ class KeyStore(Protocol):
     def delete_key(self, path: str) -> int: ...  # keys removed (0 when missing)
 
 
-def run_steps(planned: Iterable, store: KeyStore, counts: ApplyCounts) -> ApplyCounts:
+def run_steps(planned: Iterable, store: KeyStore, counts: ApplyCounts, progress: Progress = QUIET) -> ApplyCounts:
     """Apply each PlannedOp (an op and its hive-relative targets) in order."""
     for item in planned:
+        progress.advance()
         op = item.op
         for target in item.targets:
             if op.kind == CREATE_KEY:

@@ -121,31 +121,84 @@ def read_hex_type(line: str, start: int) -> tuple[int, int]:
     return value_type, digits_end + 2
 
 
-# One line's worth of hex data (trailing blanks already removed): bytes of 1 or 2 digits, each
-# but the last followed by a comma; then the last byte, or a continuation backslash (right after
-# a comma or the 'hex:' prefix), or nothing; then optional blanks and a ';comment' (5.4, 5.7).
-_SEGMENT = re.compile(r"""
-    (?P<items>(?:[ \t]*[0-9A-Fa-f]{1,2},)*)
-    (?: [ \t]*(?P<last>[0-9A-Fa-f]{1,2})[ \t]*(?:;.*)?
-      | [ \t]*(?P<cont>\\)[ \t]*(?:;.*)?
-      | [ \t]*(?:;.*)?
-    )""", re.VERBOSE | re.DOTALL)
-_TOKEN = re.compile(r"[0-9A-Fa-f]+")
+# One line's worth of hex data (reg-format 5.4, 5.7): bytes of 1 or 2 digits, each but the
+# last followed by a comma, blanks allowed before each byte; then the last byte, or a
+# continuation backslash (right after a comma or the 'hex:' prefix), or nothing; then optional
+# blanks and a ';comment'. A line is read with checks over its whole text (no pattern that
+# repeats once per byte: the regular-expression engine keeps state for every repetition, which
+# made one 10 MB value cost gigabytes), and its bytes are converted in one call.
+_LIST_CHARS = re.compile(r"[0-9A-Fa-f, \t]*")
+_BLANK_AFTER_DIGIT = re.compile(r"[0-9A-Fa-f][ \t]")  # inside a byte, or between a byte and its comma
+_LONG_ITEM = re.compile(r"[0-9A-Fa-f]{3}")
+_PAD_BLOCK = 1 << 16  # characters of 1-digit items converted at a time
+_LINE_BLOCK = 1 << 16  # characters of a long line read at a time
 
 
-def read_hex_segment(line: str, start: int) -> tuple[str, bool]:
-    """The bytes of one line of hex data as plain hex digits (two per byte), and whether a
-    continuation backslash ends the line."""
-    match = _SEGMENT.fullmatch(line, start)
-    if match is None:
-        raise _hex_problem(line, start)
-    items = match["items"]
-    last = match["last"] or ""
-    if len(items) == 3 * items.count(",") and len(last) != 1 and " " not in items and "\t" not in items:
-        digits = items.replace(",", "") + last  # the form regedit writes: two digits per byte
-    else:
-        digits = "".join(token.zfill(2) for token in _TOKEN.findall(items + "," + last))
-    return digits, match["cont"] is not None
+def read_hex_segment(line: str, start: int) -> tuple[bytes, bool]:
+    """The bytes of one line of hex data from ``start`` on, and whether a continuation
+    backslash ends the line; LineProblem at the first character Windows rejects."""
+    end = line.find(";", start)  # ';' cannot be data: it starts the comment
+    if end < 0:
+        end = len(line)
+    while end > start and line[end - 1] in " \t":
+        end -= 1
+    more = end > start and line[end - 1] == "\\"
+    if more:
+        end -= 1
+        while end > start and line[end - 1] in " \t":
+            end -= 1
+        if end > start and line[end - 1] != ",":
+            raise _hex_problem(line, start)  # the backslash does not follow a comma
+    if end - start <= _LINE_BLOCK:
+        data = hex_items(line[start:end]) if end > start else b""
+        if data is None:
+            raise _hex_problem(line, start)
+        return data, more
+    # A long line (one value of megabytes on one line) is read a block at a time, each block
+    # cut right after a comma: items never span a comma, so each block is a list of its own,
+    # and no copy of the whole line is made.
+    out = bytearray()
+    at = start
+    while at < end:
+        cut = line.find(",", at + _LINE_BLOCK, end)
+        stop = end if cut < 0 else cut + 1
+        block = hex_items(line[at:stop])
+        if block is None:
+            raise _hex_problem(line, start)
+        out += block
+        at = stop
+    return bytes(out), more
+
+
+def hex_items(text: str) -> bytes | None:
+    """The bytes of comma-separated hex items (``aa,b, cc`` or with a trailing comma), or None
+    when ``text`` is not such a list."""
+    size = len(text)
+    # The form regedit writes: two digits per byte, a comma at every third character.
+    if size % 3 != 1 and text[2::3] == "," * (size // 3):
+        digits = text.replace(",", "")
+        if len(digits) == size - size // 3 and _HEX_RUN.fullmatch(digits):
+            return bytes.fromhex(digits)
+    if not _LIST_CHARS.fullmatch(text) or _BLANK_AFTER_DIGIT.search(text):
+        return None
+    if " " in text or "\t" in text:
+        text = text.replace(" ", "").replace("\t", "")
+    if text.startswith(",") or ",," in text or _LONG_ITEM.search(text):
+        return None
+    items = text.count(",") + (not text.endswith(","))
+    digits = text.replace(",", "")
+    if len(digits) == 2 * items:
+        return bytes.fromhex(digits)
+    # Some bytes have one digit (Windows reads '7' as 07): convert a block of items at a time,
+    # each block cut after a comma, so no list of per-byte objects covers the whole line.
+    out = bytearray()
+    at = 0
+    while at < len(text):
+        stop = text.find(",", at + _PAD_BLOCK)
+        stop = len(text) if stop < 0 else stop + 1
+        out += bytes(int(item, 16) for item in text[at:stop].split(",") if item)
+        at = stop
+    return bytes(out)
 
 
 def _hex_problem(line: str, pos: int) -> LineProblem:
@@ -205,3 +258,22 @@ def finish_string_bytes(raw: bytes, unicode_file: bool, byte_codec: str, byte_er
     if raw[-1] != 0:
         raw += b"\0"
     return raw.decode(byte_codec, byte_errors).encode("utf-16-le", "surrogatepass")
+
+
+def looks_like_utf16(raw: bytes) -> bool:
+    """Whether string-type hex data read from an 8-bit file is shaped like UTF-16LE text in the
+    Latin range: an even count of at least 4 bytes, every odd-numbered byte zero, and at least
+    two non-NUL characters (``25,00,50,00`` is ``%P``).
+
+    Read as ANSI, as Windows reads it (reg-format 5.5), such bytes are single characters
+    separated by NULs: a REG_SZ or REG_EXPAND_SZ would end after its first character and a
+    REG_MULTI_SZ would be a list of one-character strings, so no ordinary ANSI text has this
+    shape. (A single character, ``41,00``, reads the same either way and is not flagged.)
+    """
+    size = len(raw)
+    if size < 4 or size % 2:
+        return False
+    if raw[1::2].count(0) != size // 2:
+        return False
+    characters = raw[0::2]
+    return len(characters) - characters.count(0) >= 2
