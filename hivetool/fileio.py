@@ -212,6 +212,43 @@ def atomic_write(
     replaced file keeps its permission bits (and owner, where allowed); a new file gets the
     usual umask-based ones. Whatever fails, no temporary file is left behind.
     """
+    staged = stage_write(path, data, verify)
+    try:
+        staged.commit()
+    finally:
+        staged.discard()
+
+
+class StagedFile:
+    """A finished, synced (and verified) output that does not have its name yet: several
+    can be staged before any is committed, so a set of files changes all or nothing."""
+
+    def __init__(self, path: str | os.PathLike, pending: "_PendingFile") -> None:
+        self.path = path
+        self.pending = pending
+
+    def commit(self) -> None:
+        """Give the file its name, atomically, and make the name durable."""
+        try:
+            self.pending.commit()
+        except OSError as err:
+            raise HiveIOError(
+                f"{self.path}: cannot put the new file in place: {_reason(err)}; nothing was written"
+            ) from None
+        _fsync_folder(self.pending.folder)
+
+    def discard(self) -> None:
+        """Drop what was not committed (nothing once committed)."""
+        self.pending.discard()
+
+
+def stage_write(
+    path: str | os.PathLike,
+    data: Chunk | Iterable[Chunk],
+    verify: Callable[[str], None] | None = None,
+) -> StagedFile:
+    """The first half of :func:`atomic_write`: the whole output written, synced and verified
+    beside ``path``, still without a name; :meth:`StagedFile.commit` names it."""
     target = Path(os.path.realpath(path))
     folder = target.parent
     if not folder.is_dir():
@@ -245,13 +282,10 @@ def atomic_write(
             raise HiveIOError(f"{path}: write failed: {_reason(err)}; nothing was written") from None
         if verify is not None:
             verify(pending.readable_path)
-        try:
-            pending.commit()
-        except OSError as err:
-            raise HiveIOError(f"{path}: cannot put the new file in place: {_reason(err)}; nothing was written") from None
-    finally:
+    except BaseException:
         pending.discard()
-    _fsync_folder(folder)
+        raise
+    return StagedFile(path, pending)
 
 
 def _keep_owner(fd: int, owner: tuple[int, int]) -> None:

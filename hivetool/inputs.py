@@ -27,7 +27,7 @@ DEFAULT_WAIT = 5.0  # seconds a command waits for another writer before giving u
 _POLL = 0.02  # seconds between attempts: flock has no timeout of its own
 BASE_BLOCK_SIZE = 4096
 HIVE_SIGNATURE = b"regf"
-MAP_THRESHOLD = 64 * 1024 * 1024  # files at least this big are mapped instead of read
+MAP_THRESHOLD = 8 * 1024 * 1024  # files at least this big are mapped instead of read
 
 SHARED = "shared"
 EXCLUSIVE = "exclusive"

@@ -33,6 +33,7 @@ def test_mapped_and_read_hives_give_the_same_bytes(tmp_path, monkeypatch):
     shutil.copyfile(corpus_path(SYSTEM), source)
     original = source.read_bytes()
 
+    monkeypatch.setattr(inputs, "MAP_THRESHOLD", 1 << 40)
     read = Hive.open(source, CLOCK)
     assert isinstance(read.buf, bytearray)
     edits(read)

@@ -301,6 +301,10 @@ class Hive:
         HBIN.write(head, HBIN_BASE, "timestamp", timestamp)
         return [head, memoryview(self.buf)[len(head) :]]
 
+    def saved_chunks(self) -> list:
+        """The file as :meth:`save` would write it, as chunks (no copy of the bulk)."""
+        return self._saved_chunks()
+
     def to_bytes(self) -> bytes:
         """The hive as it would be saved now: a clean header with fresh sequence numbers."""
         return b"".join(self._saved_chunks())
@@ -376,8 +380,6 @@ class Hive:
         :class:`~hivetool.errors.BadValueData` (a ValueError) for the wrong size; both are
         UsageErrors (exit 2 on the command line). ``edit.set_value`` stores any bytes as given.
         """
-        from .types import value_data  # the typed API's data contract (may move to the imports above)
-
         raw = value_data(value_type, data)
         try:
             return edit.set_value(self, self._resolve(key), name, int(value_type), raw)
