@@ -164,6 +164,37 @@ def job_maintenance(runs: int) -> list[tuple[str, str, float]]:
     ]
 
 
+def image_tree() -> Path:
+    """A Windows image folder of 10 hives (the fixture of tests/images.py) with regipy's
+    11.7 MB SYSTEM as its SYSTEM hive."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    import images  # noqa: E402  (the tests' fixture builder)
+
+    tree = SCRATCH / "bench-image"
+    if tree.exists():
+        shutil.rmtree(tree)
+    images.build_image(tree)
+    shutil.copyfile(SYSTEM, tree / "Windows/System32/config/SYSTEM")
+    return tree
+
+
+def job_image(runs: int) -> list[tuple[str, str, float]]:
+    tree = image_tree()
+    out = SCRATCH / "bench-image-out"
+    image_set = hivetool_cli("set", str(tree), "HKLM\\SYSTEM\\" + KEY, "TCP/IP port", "--type", "dword", "--data",
+                             "1225", "--create-keys", "-o", str(out), "--timestamp", "@0")
+    hive_set = hivetool_cli("set", str(SYSTEM), KEY, "TCP/IP port", "--type", "dword", "--data", "1225",
+                            "--create-keys", "-o", str(SCRATCH / "bench-cli.hiv"), "--timestamp", "@0")
+    return [
+        ("image info of a tree of 10 hives (whole process)", "hivetool image info",
+         median_of(runs, lambda: process_seconds(hivetool_cli("image", "info", str(tree))))),
+        ("set one DWORD in the SYSTEM hive (whole process)", "hivetool set on the image",
+         median_of(runs, lambda: process_seconds(image_set))),
+        ("set one DWORD in the SYSTEM hive (whole process)", "hivetool set on the hive file",
+         median_of(runs, lambda: process_seconds(hive_set))),
+    ]
+
+
 JOBS: dict[str, Callable[[argparse.Namespace], list[tuple[str, str, float]]]] = {
     "set": lambda a: job_set(a.runs),
     "walk": lambda a: job_walk(a.runs, a.with_regipy),
@@ -171,6 +202,7 @@ JOBS: dict[str, Callable[[argparse.Namespace], list[tuple[str, str, float]]]] = 
     "import": lambda a: job_import(max(1, a.runs // 2)),
     "replay": lambda a: job_replay(a.runs),
     "maintenance": lambda a: job_maintenance(max(1, a.runs // 2)),
+    "image": lambda a: job_image(a.runs),
 }
 
 
@@ -207,6 +239,13 @@ def budgets(rows: list[tuple[str, str, float]]) -> list[str]:
     replay = get("replay SYSTEM_B", "hivetool")
     if replay is not None:
         lines.append(f"- replay of SYSTEM_B with its logs: {replay:.2f} s (budget: well under 2 s)")
+    info = get("image info", "hivetool")
+    if info is not None:
+        lines.append(f"- image info of 10 hives: {info:.2f} s (budget: under 0.5 s)")
+    on_image, on_file = get("set one DWORD in the SYSTEM", "hivetool set on the image"), get(
+        "set one DWORD in the SYSTEM", "hivetool set on the hive file")
+    if on_image and on_file:
+        lines.append(f"- set on an image: {on_image / on_file:.2f}x the same set on the hive file (budget: at most 1.2x)")
     return lines
 
 

@@ -18,21 +18,22 @@ from ..errors import EXIT_MALFORMED, EXIT_USAGE, HivetoolError
 # runs (or help lists them all), so ``hivetool set`` does not pay for .reg, replay and ports
 # code at start-up: image pipelines run it thousands of times.
 COMMANDS = {
-    "info": ("hive_cmds", "info"),
-    "ls": ("hive_cmds", "ls_"),
-    "get": ("hive_cmds", "get"),
-    "set": ("hive_cmds", "set_"),
-    "mkkey": ("hive_cmds", "mkkey"),
-    "rm": ("hive_cmds", "rm"),
-    "new": ("hive_cmds", "new"),
-    "check": ("hive_cmds", "check"),
+    "info": ("read_cmds", "info"),
+    "ls": ("read_cmds", "ls_"),
+    "get": ("read_cmds", "get"),
+    "set": ("edit_cmds", "set_"),
+    "mkkey": ("edit_cmds", "mkkey"),
+    "rm": ("edit_cmds", "rm"),
+    "new": ("edit_cmds", "new"),
+    "check": ("read_cmds", "check"),
     "ports": ("ports_cmds", "ports"),
-    "export": ("reg_cmds", "export"),
-    "import": ("reg_cmds", "import_"),
-    "diff": ("reg_cmds", "diff"),
+    "export": ("patch_cmds", "export"),
+    "import": ("patch_cmds", "import_"),
+    "diff": ("patch_cmds", "diff"),
     "reg": ("reg_cmds", "reg"),
     "replay": ("log_cmds", "replay"),
     "compact": ("maint_cmds", "compact"),
+    "image": ("image_cmds", "image"),
 }
 
 

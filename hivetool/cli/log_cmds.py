@@ -8,6 +8,7 @@ import click
 from ..regf.hive import Hive
 from ..regf.replay import open_replayed
 from ..verify import Expect
+from ..errors import UsageError
 from .common import current_wait, emit_json, json_option, note, save, warn, write_options, write_target
 from .progress_bar import progress_for_terminal
 
@@ -64,7 +65,17 @@ def replay(hive_path, log_paths, output, in_place, timestamp, verify, as_json) -
     one (dirty-page bitmap). What is damaged or belongs elsewhere is skipped and reported;
     nothing usable at all is an error (exit 3). With -o the input and its logs are left
     untouched; with --in-place the logs are emptied once the clean hive is in place.
+
+    An image: every dirty hive is replayed, and all of them written together (-o OUTDIR holds
+    the replayed hives at their paths in the image).
     """
+    from ..image.spec import HIVE, parse_target
+
+    if parse_target(hive_path).kind != HIVE:
+        if log_paths:
+            raise UsageError("--log names the logs of one hive file; in an image each hive's logs are beside it")
+        _replay_image(hive_path, output, in_place, timestamp, verify, as_json)
+        return
     target = write_target(hive_path, output, in_place, timestamp, verify, log_paths)
     progress = progress_for_terminal()
     try:
@@ -83,3 +94,40 @@ def replay(hive_path, log_paths, output, in_place, timestamp, verify, as_json) -
         emit_json(dict(report.to_json(), output=written, emptied_logs=[str(log) for log in emptied]))
         return
     note(report.summary() + (f" -> {written}" if written else "; nothing written"))
+
+
+def _replay_image(image_path, output, in_place, timestamp, verify, as_json) -> None:
+    from contextlib import closing
+
+    from .targets import commit, open_for_write, write_target_for
+
+    write = write_target_for(image_path, output, in_place, timestamp, verify)
+    with closing(progress_for_terminal()) as progress:
+        target = open_for_write(image_path, write, replay_logs=True, progress=progress)
+    with closing(target):
+        reports = []
+        for slot in target.slots():
+            hive = target.open(slot)
+            reports.append((slot, hive))
+            for problem in slot.skipped:
+                if not as_json:
+                    warn(f"{slot.relative}: {problem}")
+        expect = [(loc, e) for slot, hive in reports if hive.modified_by_replay
+                  for loc, e in _expect_in(slot, hive, verify)]
+        written = commit(target, write, expect)
+    replayed = [slot for slot, hive in reports if hive.modified_by_replay]
+    if as_json:
+        emit_json({"image": image_path, "replayed": [{"mount": s.mount, "path": s.relative, "notes": s.notes}
+                                                     for s in replayed], "written": written})
+        return
+    for slot in replayed:
+        note(f"{slot.mount} ({slot.relative}): " + "; ".join(slot.notes))
+    note(f"replayed {len(replayed)} dirty hive(s)" + (f" -> {', '.join(written)}" if written else "; nothing written"))
+
+
+def _expect_in(slot, hive, verify: bool):
+    from ..image.target import Location
+
+    if not verify:
+        return []
+    return [(Location(slot, ""), e) for e in _recent_values(hive)]

@@ -1,15 +1,18 @@
 """Maintenance commands: compact."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from ..errors import UsageError
 from ..timeutil import Clock
 from .common import guard_output, note, open_hive, wait_option
 from .progress_bar import progress_for_terminal
 
 
 @click.command()
-@click.argument("hive_path", metavar="HIVE")
+@click.argument("hive_path", metavar="TARGET")
 @click.option("-o", "--output", required=True, metavar="OUT", help="Write the compacted hive here (a new file).")
 @click.option("--timestamp", metavar="TS",
               help="The header's last-written time (ISO 8601, UTC when no zone, or @epoch). "
@@ -23,13 +26,34 @@ from .progress_bar import progress_for_terminal
 def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hive_version: str | None) -> None:
     """Rewrite HIVE without free space or slack, like `reg save`: same keys, values, class
     names, security descriptors, flags and key times; free cells and remnants of deleted
-    data are dropped and subkey lists are written in canonical form."""
+    data are dropped and subkey lists are written in canonical form. An image: every hive,
+    each to its path below the folder OUT."""
+    from contextlib import closing
+
+    from ..image.spec import HIVE, parse_target
+    from .targets import open_for_read
+
+    minor = None if hive_version is None else int(hive_version.split(".")[1])
+    if parse_target(hive_path).kind == HIVE:
+        guard_output(output, (hive_path,))
+        _compact_one(open_hive(hive_path, Clock.resolve(timestamp)), hive_path, output, minor, verify)
+        return
+    root = Path(output)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"-o {output}: compacting an image writes a folder of hives")
+    target = open_for_read(hive_path)
+    target.options.clock = Clock.resolve(timestamp)
+    with closing(target):
+        for slot in target.slots():
+            out = root / slot.relative
+            out.parent.mkdir(parents=True, exist_ok=True)
+            guard_output(str(out), (str(slot.local),))
+            _compact_one(target.open(slot), slot.relative, str(out), minor, verify)
+
+
+def _compact_one(hive, shown: str, target: str, minor: int | None, verify: bool) -> None:
     from ..regf.compact import compact_hive
 
-    guard_output(output, (hive_path,))
-    target = output
-    hive = open_hive(hive_path, Clock.resolve(timestamp))
-    minor = None if hive_version is None else int(hive_version.split(".")[1])
     check = None
     if verify:
         from ..verify import Expect, verify_hive_file
@@ -48,6 +72,6 @@ def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hi
         progress.close()
     before = len(hive.buf)
     note(
-        f"compacted {hive_path} ({before} bytes) -> {target} ({summary.file_size} bytes, version 1.{summary.minor}): "
+        f"compacted {shown} ({before} bytes) -> {target} ({summary.file_size} bytes, version 1.{summary.minor}): "
         f"{summary.keys} keys, {summary.values} values, {summary.security_cells} security descriptors"
     )

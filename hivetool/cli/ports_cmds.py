@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from ..errors import EXIT_FINDINGS, UsageError, ValidationError
+from ..errors import EXIT_FINDINGS, KeyNotFound, UsageError, ValidationError
 from ..profiles import catalog
 from ..profiles.facts import OS_CHOICES
 from ..verify import Expect
-from .common import (emit_json, guard_output, json_option, note, open_hive, save, utf8_option, wait_option, warn,
-                     write_options, write_reg_text, write_target)
+from .common import (emit_json, guard_output, json_option, note, open_hive, utf8_option, wait_option, warn,
+                     write_options, write_reg_text)
 from . import ports_render as render
 
 CONTROL_SET_HELP = "auto (Default's set, plus Current's when it differs), default, current, all, or a number."
@@ -59,21 +59,39 @@ def list_(as_json: bool) -> None:
         click.echo(f"  sources: {p.sources}")
 
 
-def _plan(hive_path, hive, profile_name, settings, control_set, os_choice, software_path, reserve, force):
+def _plan(file_name, hive, profile, settings, control_set, os_choice, software, reserve=False, force=False,
+          os_from_software=False):
     from ..profiles.plan import make_plan, parse_requests
 
-    profile = catalog.profile(profile_name)
     requests = parse_requests(profile, settings)
-    software = open_hive(software_path) if software_path else None
-    plan = make_plan(hive, hive_path, profile, requests, control_set_mode=control_set, os_choice=os_choice,
-                     software=software, reserve=reserve, force=force)
+    plan = make_plan(hive, file_name, profile, requests, control_set_mode=control_set, os_choice=os_choice,
+                     software=software, reserve=reserve, force=force, os_from_software=os_from_software)
     for message in plan.warnings:
         warn(message)
     return plan
 
 
+def _profile_hives(target, profile, software_path):
+    """(the hive the profile writes, its file name, the machine's SOFTWARE hive or None, its slot,
+    whether the OS comes from SOFTWARE): a hive file with --software, or an image's own hives."""
+    from ..image.target import HiveTarget
+    from ..paths import HKLM
+
+    if isinstance(target, HiveTarget):
+        software = open_hive(software_path) if software_path else None
+        return target.hive, target.path, software, target.slot, False
+    if software_path:
+        raise UsageError("--software names the SOFTWARE hive of a hive file; an image has its own")
+    slot = target.slot(f"{HKLM}\\{profile.hive}")
+    if slot is None:
+        raise KeyNotFound(f"the image has no {profile.hive} hive, which profile {profile.name} changes")
+    software_slot = target.slot(f"{HKLM}\\SOFTWARE")
+    software = target.open(software_slot) if software_slot is not None else None
+    return target.open(slot), str(slot.local), software, slot, True
+
+
 @ports.command(name="set")
-@click.argument("hive_path", metavar="HIVE")
+@click.argument("hive_path", metavar="TARGET")
 @click.argument("profile_name", metavar="PROFILE")
 @click.argument("settings", metavar="SETTING=VALUE...", nargs=-1, required=True)
 @write_options
@@ -85,30 +103,40 @@ def _plan(hive_path, hive, profile_name, settings, control_set, os_choice, softw
 @json_option
 def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify, control_set, os_choice,
          software_path, reserve, force, as_json) -> None:
-    """Pin PROFILE's services to the given ports in HIVE (SYSTEM, or SOFTWARE for rpc-internet)."""
+    """Pin PROFILE's services to the given ports in TARGET: a SYSTEM hive (SOFTWARE for
+    rpc-internet), or an image, whose SYSTEM and SOFTWARE hives are found and used."""
+    from contextlib import closing
+
+    from ..image.target import Location
     from ..profiles.plan import apply_plan
     from ..regf.types import encode_multi
+    from .targets import commit, open_for_write, write_target_for
 
-    target = write_target(hive_path, output, in_place, timestamp, verify, other_hives=(software_path,))
-    hive = open_hive(hive_path, target.clock, for_update=in_place)
-    plan = _plan(hive_path, hive, profile_name, settings, control_set, os_choice, software_path, reserve, force)
-    errors = plan.errors
-    if not errors:
-        apply_plan(hive, plan)
-        expect = [Expect(c.key, c.value_name, c.request.setting.type, c.request.raw) for c in plan.changes]
-        expect += [Expect(r.key, "ReservedPorts", 7, encode_multi(list(r.new))) for r in plan.reserve]
-        save(hive, target, expect)
+    write = write_target_for(hive_path, output, in_place, timestamp, verify, (software_path or "",))
+    target = open_for_write(hive_path, write)
+    with closing(target):
+        profile = catalog.profile(profile_name)
+        hive, file_name, software, slot, from_software = _profile_hives(target, profile, software_path)
+        plan = _plan(file_name, hive, profile, settings, control_set, os_choice, software, reserve, force,
+                     from_software)
+        errors = plan.errors
+        if not errors:
+            apply_plan(hive, plan)
+            here = Location(slot, "")
+            expect = [(here, Expect(c.key, c.value_name, c.request.setting.type, c.request.raw)) for c in plan.changes]
+            expect += [(here, Expect(r.key, "ReservedPorts", 7, encode_multi(list(r.new)))) for r in plan.reserve]
+            commit(target, write, expect)
     if as_json:
-        emit_json(render.plan_json(plan, "set", hive_path, target.path, not errors, not errors, False))
+        emit_json(render.plan_json(plan, "set", hive_path, write.path, not errors, not errors, False))
     else:
         click.echo("\n".join(render.report_lines(plan, hive_path, False, refused=bool(errors))))
     if errors:
         raise ValidationError(f"{len(errors)} validation error(s); nothing written (--force writes anyway)")
-    note(f"wrote {target.path}")
+    note(f"wrote {write.path}")
 
 
 @ports.command(name="check")
-@click.argument("hive_path", metavar="HIVE")
+@click.argument("hive_path", metavar="TARGET")
 @click.argument("profile_name", metavar="[PROFILE", required=False)
 @click.argument("settings", metavar="[SETTING=VALUE...]]", nargs=-1)
 @_control_set_option
@@ -117,53 +145,62 @@ def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify,
 @json_option
 @wait_option
 def check(hive_path, profile_name, settings, control_set, os_choice, software_path, as_json) -> None:
-    """Verify HIVE without changing it: exit 0 when it holds the expected ports and no
+    """Verify TARGET without changing it: exit 0 when it holds the expected ports and no
     validation error applies, 1 otherwise. Without SETTING=VALUE, the ports already pinned are
     checked (and, with PROFILE, each installed service must have one)."""
-    from ..profiles.plan import make_plan, parse_requests
+    from contextlib import closing
+
+    from ..image.target import HiveTarget
+    from ..profiles.plan import hive_kind, make_plan, parse_requests
     from ..profiles.survey import stored_requests
     from ..paths import select_control_sets
+    from .targets import open_for_read
 
-    hive = open_hive(hive_path)
+    target = open_for_read(hive_path)
     names = [profile_name] if profile_name else [
         p.name for p in catalog.PROFILES.values() if p.name != "exchange2003"]
-    software = open_hive(software_path) if software_path else None
     documents, ok, first = [], True, True
-    for name in names:
-        profile = catalog.profile(name)
-        if settings:
-            requests, missing = parse_requests(profile, settings), []
-        else:
-            from ..profiles.plan import hive_kind
-
-            kind, _ = hive_kind(hive, hive_path)
-            if not profile_name and kind is not None and kind != profile.hive:
-                continue
-            sets = select_control_sets(hive, control_set).sets if profile.hive == "SYSTEM" else ()
-            requests, missing = stored_requests(hive, profile, sets)
-            if not requests and not profile_name:
-                continue
-            if not requests:
-                ok = False
-                _emit_missing(profile.name, missing, as_json, documents)
-                continue
-        plan = make_plan(hive, hive_path, profile, requests, control_set_mode=control_set, os_choice=os_choice,
-                         software=software)
-        for message in plan.warnings:
-            warn(message)
-        good = all(c.matches for c in plan.changes) and not plan.errors and not (profile_name and missing)
-        ok = ok and good
-        if as_json:
-            document = render.plan_json(plan, "check", hive_path, None, False, good, True)
-            document["not_pinned"] = missing
-            documents.append(document)
-        else:
-            if not first:
-                click.echo("")
-            first = False
-            click.echo("\n".join(render.report_lines(plan, hive_path, True)))
-            if missing:
-                click.echo(f"not pinned: {', '.join(missing)}")
+    with closing(target):
+        for name in names:
+            profile = catalog.profile(name)
+            try:
+                hive, file_name, software, _, from_software = _profile_hives(target, profile, software_path)
+            except KeyNotFound:
+                if profile_name:
+                    raise
+                continue  # an image without that profile's hive
+            if settings:
+                requests, missing = parse_requests(profile, settings), []
+            else:
+                if isinstance(target, HiveTarget):
+                    kind, _ = hive_kind(hive, file_name)
+                    if not profile_name and kind is not None and kind != profile.hive:
+                        continue
+                sets = select_control_sets(hive, control_set).sets if profile.hive == "SYSTEM" else ()
+                requests, missing = stored_requests(hive, profile, sets)
+                if not requests and not profile_name:
+                    continue
+                if not requests:
+                    ok = False
+                    _emit_missing(profile.name, missing, as_json, documents)
+                    continue
+            plan = make_plan(hive, file_name, profile, requests, control_set_mode=control_set, os_choice=os_choice,
+                             software=software, os_from_software=from_software)
+            for message in plan.warnings:
+                warn(message)
+            good = all(c.matches for c in plan.changes) and not plan.errors and not (profile_name and missing)
+            ok = ok and good
+            if as_json:
+                document = render.plan_json(plan, "check", hive_path, None, False, good, True)
+                document["not_pinned"] = missing
+                documents.append(document)
+            else:
+                if not first:
+                    click.echo("")
+                first = False
+                click.echo("\n".join(render.report_lines(plan, hive_path, True)))
+                if missing:
+                    click.echo(f"not pinned: {', '.join(missing)}")
     if as_json:
         emit_json(documents if not profile_name else (documents[0] if documents else {}))
     elif first and not documents:
@@ -226,9 +263,7 @@ def firewall(profile_name, settings, from_hive, rules) -> None:
     if from_hive and (profile_name or settings):
         raise UsageError("give either PROFILE SETTING=VALUE... or --from HIVE, not both")
     if from_hive:
-        from ..profiles.facts import pinned_from_hive
-
-        title, pinned, ranges = pinned_from_hive(open_hive(from_hive), from_hive)
+        title, pinned, ranges = _pinned_from(from_hive)
     elif profile_name and settings:
         from ..profiles.plan import parse_requests
 
@@ -240,3 +275,27 @@ def firewall(profile_name, settings, from_hive, rules) -> None:
     else:
         raise UsageError("give PROFILE SETTING=VALUE... or --from HIVE")
     click.echo(render_rules(rules, title, openings(pinned, ranges)), nl=False)
+
+
+def _pinned_from(text: str):
+    """The ports pinned in a hive file, or in an image's SYSTEM and SOFTWARE hives."""
+    from contextlib import closing
+
+    from ..image.target import HiveTarget
+    from ..paths import HKLM
+    from ..profiles.facts import pinned_from_hive
+    from .targets import open_for_read
+
+    target = open_for_read(text)
+    with closing(target):
+        if isinstance(target, HiveTarget):
+            return pinned_from_hive(target.hive, text)
+        title, pinned, ranges = None, [], []
+        for name in ("SYSTEM", "SOFTWARE"):
+            slot = target.slot(f"{HKLM}\\{name}")
+            if slot is not None:
+                found_title, found, found_ranges = pinned_from_hive(target.open(slot), str(slot.local))
+                title = title or found_title
+                pinned += found
+                ranges += found_ranges
+        return title or f"static RPC ports pinned in {text}", pinned, ranges

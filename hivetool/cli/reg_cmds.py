@@ -1,22 +1,15 @@
-""".reg commands: export, import, diff, reg check, reg fmt."""
+"""``hivetool reg``: check .reg files, rewrite them in regedit's layout; and what the commands
+that read .reg text share (export, import and diff are in :mod:`.patch_cmds`)."""
 from __future__ import annotations
-
-from contextlib import closing
 
 import click
 
 from ..errors import EXIT_FINDINGS, HivetoolError, RegFileError, UsageError
 from ..fileio import STDOUT, read_stream_input
-from ..paths import PathMapper, RootChoice, infer_root, is_logical, parse_control_set_mode
-from ..regf.hive import Hive
+from ..progress import QUIET, Progress
 from ..regfile.emit import DIALECT_4, DIALECT_5, Loss
 from ..regfile.patch import Patch
-from ..progress import QUIET, Progress
-from ..timeutil import Clock
-from .completion import complete_key
-from .progress_bar import progress_for_terminal
-from .common import (emit_json, guard_output, json_option, note, open_hive, save, utf8_option, wait_option, warn,
-                     write_options, write_reg_text, write_target)
+from .common import emit_json, guard_output, json_option, note, utf8_option, warn, write_reg_text
 
 MAX_LOSSES_SHOWN = 10
 DEFAULT_CODEPAGE = "cp1252"
@@ -28,7 +21,7 @@ class FilesWithErrors(HivetoolError):
     exit_code = EXIT_FINDINGS
 
 
-def _root_option(func):
+def root_option(func):
     return click.option(
         "--root", metavar="ROOT",
         help="The registry path the hive is mounted at, e.g. 'HKEY_LOCAL_MACHINE\\SOFTWARE'. "
@@ -36,28 +29,22 @@ def _root_option(func):
     )(func)
 
 
-def _dialect(regedit4: bool) -> str:
+def dialect(regedit4: bool) -> str:
     return DIALECT_4 if regedit4 else DIALECT_5
 
 
-def _choose_root(hive: Hive, hive_path: str, given: str | None) -> RootChoice:
-    choice = infer_root(hive, hive_path, given)
-    note(f"root: {choice.root} ({choice.reason})")
-    return choice
-
-
-def _report_losses(losses: list[Loss]) -> None:
+def report_losses(losses: list[Loss]) -> None:
     for loss in losses[:MAX_LOSSES_SHOWN]:
         warn(str(loss))
     if len(losses) > MAX_LOSSES_SHOWN:
         warn(f"... and {len(losses) - MAX_LOSSES_SHOWN} more value(s) not written exactly")
 
 
-def _write_text(data: bytes, output: str | None, regedit4: bool, utf8: bool) -> None:
+def write_text(data: bytes, output: str | None, regedit4: bool, utf8: bool) -> None:
     write_reg_text(data, output, not regedit4, utf8)
 
 
-def _check_dialect_options(regedit4: bool, utf8: bool) -> None:
+def check_dialect_options(regedit4: bool, utf8: bool) -> None:
     if regedit4 and utf8:
         raise UsageError("--utf8 writes a version 5.00 file; --regedit4 writes an ANSI REGEDIT4 file: give one")
 
@@ -67,55 +54,7 @@ def _shown(path: str) -> str:
     return "<stdin>" if path == STDOUT else path
 
 
-def _warn_if_dirty(hive: Hive) -> None:
-    if hive.dirty:
-        warn(f"{hive.path} is dirty (sequence numbers {hive.header.seq1}/{hive.header.seq2}); the newest "
-             "changes may be in its transaction logs, so what is exported may be stale")
-
-
-@click.command()
-@click.argument("hive_path", metavar="HIVE")
-@click.argument("key_path", metavar="[KEY]", default="", required=False, shell_complete=complete_key)
-@click.option("-o", "--output", metavar="FILE.reg", help="Write this file (atomically) instead of stdout.")
-@_root_option
-@click.option("--regedit4", is_flag=True, help="Write a REGEDIT4 file in the ANSI code page (see --encoding).")
-@click.option("--regedit-compat", is_flag=True,
-              help="Reproduce regedit's output exactly, including where it loses data "
-              "(strings cut at a NUL; characters outside the code page as '?').")
-@click.option("--encoding", "codepage", default="cp1252", show_default=True, metavar="CP",
-              help="ANSI code page of a REGEDIT4 file.")
-@utf8_option
-@wait_option
-def export(hive_path, key_path, output, root, regedit4, regedit_compat, codepage, utf8) -> None:
-    """Write HIVE (or KEY and everything below it) as a .reg file, as regedit exports it.
-
-    KEY is a path inside the hive or a full registry path (HKEY_LOCAL_MACHINE\\SYSTEM\\...,
-    where CurrentControlSet means the set Select\\Current names). Values regedit would
-    write with loss are written exactly (as hex) unless --regedit-compat.
-    """
-    from ..regfile.export import ExportStream
-
-    _check_dialect_options(regedit4, utf8)
-    guard_output(output, (hive_path,), stdout_allowed=True)
-    hive = open_hive(hive_path)
-    _warn_if_dirty(hive)
-    choice = _choose_root(hive, hive_path, root)
-    start = key_path
-    if key_path and is_logical(key_path):
-        mapper = PathMapper(hive, choice.root, "read")
-        start = mapper.map(key_path)[0]
-        if mapper.control_set_choice is not None:
-            note(f"control set: {mapper.control_set_choice.description}")
-    # Streamed: memory stays small whatever the size of the file (a deep chain's key lines
-    # grow with the square of its depth). What regedit would lose is known once it is written.
-    stream = ExportStream(hive, choice.root, start, _dialect(regedit4), regedit_compat, codepage)
-    _write_text(stream, output, regedit4, utf8)
-    _report_losses(stream.losses)
-    note(f"exported {stream.keys} key(s) and {stream.values} value(s) of {stream.top}"
-         + (f" -> {output}" if output and output != STDOUT else ""))
-
-
-def _read_reg_files(paths: tuple[str, ...], encoding: str | None, lenient: bool, hint: str = "",
+def read_reg_files(paths: tuple[str, ...], encoding: str | None, lenient: bool, hint: str = "",
                     progress: Progress = QUIET) -> Patch:
     """Parse each file; print every diagnostic; strict: the first error ends it (exit 3).
 
@@ -149,104 +88,6 @@ def _read_reg_files(paths: tuple[str, ...], encoding: str | None, lenient: bool,
             first_error.path, first_error.line, first_error.col,
         )
     return patch
-
-
-@click.command(name="import")
-@click.argument("hive_path", metavar="HIVE")
-@click.argument("reg_paths", metavar="FILE.reg...", nargs=-1, required=True)
-@_root_option
-@click.option("--control-set", "control_set", default="auto", show_default=True, metavar="MODE",
-              help="Where CurrentControlSet writes go: auto (Select\\Default's set, plus Select\\Current's "
-              "when it differs), default, current, all, or a set number N.")
-@click.option("--lenient", is_flag=True, help="Skip the lines Windows would skip (each listed as a warning) "
-              "instead of refusing the file.")
-@click.option("--skip-foreign", is_flag=True, help="Apply what lies below ROOT and list the keys outside it, "
-              "instead of refusing.")
-@click.option("--encoding", "encoding", metavar="CP",
-              help="Code page of files without a UTF-16 byte-order mark. Default: cp1252, or UTF-8 "
-              "(with a warning) for a file that is valid UTF-8.")
-@click.option("--dry-run", is_flag=True, help="Print the operations and write nothing (no -o needed).")
-@write_options
-def import_(hive_path, reg_paths, root, control_set, lenient, skip_foreign, encoding, dry_run,
-            output, in_place, timestamp, verify) -> None:
-    """Apply .reg files to HIVE, all or nothing. Strict: a line Windows would skip or
-    reject is an error (exit 3) unless --lenient. Keys outside ROOT: exit 4 unless
-    --skip-foreign."""
-    from ..regfile.apply import apply_plan, final_effects, plan_patch
-    from .usage_hints import swapped_import_arguments
-
-    swapped = swapped_import_arguments(hive_path, reg_paths)
-    if swapped:
-        raise UsageError(swapped)
-    mode = parse_control_set_mode(control_set)
-    target = None if dry_run else write_target(hive_path, output, in_place, timestamp, verify, reg_paths)
-    clock = target.clock if target else Clock.resolve(timestamp)
-    if list(reg_paths).count(STDOUT) > 1:
-        raise UsageError("standard input (-) can be read only once")
-    with closing(progress_for_terminal()) as progress:
-        patch = _read_reg_files(reg_paths, encoding, lenient, " (--lenient skips such lines, as Windows does)",
-                                progress)
-        hive = open_hive(hive_path, clock, for_update=bool(target and target.in_place))
-        choice = _choose_root(hive, hive_path, root)
-        plan = plan_patch(hive, patch, choice.root, mode, skip_foreign)
-        for message in plan.warnings:
-            warn(message)
-        if plan.control_sets is not None:
-            note(f"control set: {plan.control_sets.description}")
-        if plan.foreign:
-            keys = list(dict.fromkeys(op.key for op in plan.foreign))
-            warn(f"skipped {len(plan.foreign)} operation(s) on {len(keys)} key(s) outside {choice.root}:")
-            for key in keys:
-                note(f"  {key}")
-        if dry_run:
-            for item in plan.ops:
-                click.echo(item.describe())
-            note(f"dry run: {len(plan.ops)} operation(s), nothing written")
-            return
-        counts = apply_plan(hive, plan, progress)
-    for message in counts.notes:
-        warn(message)
-    expectations = None
-    if target.verify:
-        from ..verify import Expect
-
-        expectations = [Expect(e.key, e.name, e.type, e.data, e.present) for e in final_effects(plan)]
-    save(hive, target, expectations)
-    note(f"{counts.summary()} -> {target.path}")
-
-
-@click.command()
-@click.argument("old_path", metavar="OLD")
-@click.argument("new_path", metavar="NEW")
-@click.option("-o", "--output", metavar="PATCH.reg", help="Write this file (atomically) instead of stdout.")
-@_root_option
-@click.option("--regedit4", is_flag=True, help="Write a REGEDIT4 file in the ANSI code page (see --encoding).")
-@click.option("--encoding", "codepage", default="cp1252", show_default=True, metavar="CP",
-              help="ANSI code page of a REGEDIT4 file.")
-@utf8_option
-@wait_option
-def diff(old_path, new_path, output, root, regedit4, codepage, utf8) -> None:
-    """Write a .reg patch that turns OLD into NEW: new and deleted keys, new, changed and
-    deleted values, nothing else. `hivetool import OLD PATCH.reg` then gives NEW's content."""
-    from ..regfile.diff import diff_hives
-    from ..regfile.emit import emit_patch
-
-    _check_dialect_options(regedit4, utf8)
-    guard_output(output, (old_path, new_path), stdout_allowed=True)
-    old = open_hive(old_path)
-    new = open_hive(new_path)
-    for hive in (old, new):
-        _warn_if_dirty(hive)
-    choice = _choose_root(new, new_path, root)
-    patch = diff_hives(old, new, choice.root)
-    writer = emit_patch(patch, _dialect(regedit4), False, codepage)
-    _report_losses(writer.losses)
-    _write_text(writer.finish(), output, regedit4, utf8)
-    kinds = {}
-    for op in patch:
-        kinds[op.kind] = kinds.get(op.kind, 0) + 1
-    shown = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in kinds.items()) or "no differences"
-    note(f"{len(patch)} operation(s): {shown}" + (f" -> {output}" if output else ""))
 
 
 @click.group(name="reg")
@@ -308,11 +149,11 @@ def reg_fmt(reg_path, output, regedit4, encoding, utf8) -> None:
     shows why. A file `hivetool export` wrote comes out unchanged."""
     from ..regfile.emit import emit_patch
 
-    _check_dialect_options(regedit4, utf8)
+    check_dialect_options(regedit4, utf8)
     guard_output(output, (), (reg_path,), stdout_allowed=True)
-    patch = _read_reg_files((reg_path,), encoding, False, " (`hivetool reg check` lists every such line)")
-    writer = emit_patch(patch, _dialect(regedit4), False, encoding or DEFAULT_CODEPAGE)
-    _report_losses(writer.losses)
-    _write_text(writer.finish(), output, regedit4, utf8)
+    patch = read_reg_files((reg_path,), encoding, False, " (`hivetool reg check` lists every such line)")
+    writer = emit_patch(patch, dialect(regedit4), False, encoding or DEFAULT_CODEPAGE)
+    report_losses(writer.losses)
+    write_text(writer.finish(), output, regedit4, utf8)
     if output:
         note(f"wrote {output}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..regf.model import Key, Value
+from ..regf.names import upcase
 from ..regf.types import RegType, decode
 
 
@@ -41,9 +42,10 @@ def value_json(value: Value) -> dict[str, Any]:
     }
 
 
-def key_json(key: Key, with_values: bool = True) -> dict[str, Any]:
+def key_json(key: Key, with_values: bool = True, shown: str | None = None) -> dict[str, Any]:
+    """``shown``: the path to print instead of the one inside the hive (an image's full path)."""
     document: dict[str, Any] = {
-        "path": key.path or "\\",
+        "path": shown or key.path or "\\",
         "name": key.name,
         "last_write": key.last_write_iso,
         "subkeys": [sub.name for sub in key.subkeys()],
@@ -56,12 +58,55 @@ def key_json(key: Key, with_values: bool = True) -> dict[str, Any]:
     return document
 
 
-def key_lines(key: Key) -> list[str]:
-    lines = [f"[{key.path or chr(92)}]  last write {key.last_write_iso}"]
+def key_lines(key: Key, shown: str | None = None) -> list[str]:
+    lines = [f"[{shown or key.path or chr(92)}]  last write {key.last_write_iso}"]
     for value in key.values():
         lines.append(f"  {value_name(value.name)} = {value.type_name} {value_text(value)}")
     for sub in key.subkeys():
         lines.append(f"  {sub.name}\\")
+    return lines
+
+
+def virtual_json(path: str, children: list[str]) -> dict[str, Any]:
+    """A key that is no hive's key but lists hives (an image's top, HKLM, HKU)."""
+    return {"path": path or "\\", "name": path.rpartition("\\")[2], "last_write": None, "subkeys": children,
+            "values": []}
+
+
+def virtual_lines(path: str, children: list[str]) -> list[str]:
+    return [f"[{path or chr(92)}]  (hives of the image)"] + [f"  {child}\\" for child in children]
+
+
+def merged_subkey_names(keys: list[Key]) -> list[str]:
+    """The subkeys of a merged view (HKCR): every name of every side, the first side's spelling."""
+    names: dict[str, str] = {}
+    for key in keys:
+        for sub in key.subkeys():
+            names.setdefault(upcase(sub.name), sub.name)
+    return [names[k] for k in sorted(names)]
+
+
+def merged_values(keys: list[Key]) -> list[Value]:
+    """Each value name once, from the first side that has it (the user's, for HKCR)."""
+    seen: dict[str, Value] = {}
+    for key in keys:
+        for value in key.values():
+            seen.setdefault(upcase(value.name), value)
+    return list(seen.values())
+
+
+def merged_json(path: str, keys: list[Key]) -> dict[str, Any]:
+    return {"path": path, "name": path.rpartition("\\")[2],
+            "last_write": max(key.last_write_iso for key in keys) if keys else None,
+            "subkeys": merged_subkey_names(keys), "values": [value_json(v) for v in merged_values(keys)]}
+
+
+def merged_lines(path: str, keys: list[Key]) -> list[str]:
+    newest = max(key.last_write_iso for key in keys) if keys else "-"
+    lines = [f"[{path}]  last write {newest} (merged view)"]
+    for value in merged_values(keys):
+        lines.append(f"  {value_name(value.name)} = {value.type_name} {value_text(value)}")
+    lines.extend(f"  {name}\\" for name in merged_subkey_names(keys))
     return lines
 
 

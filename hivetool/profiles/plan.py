@@ -160,7 +160,11 @@ def hive_kind(hive: Hive, file_name: str | None) -> tuple[str | None, str]:
 
 def make_plan(hive: Hive, file_name: str | None, profile: Profile, requests: list[Request], *,
               control_set_mode: str | int = "auto", os_choice: str | None = None,
-              software: Hive | None = None, reserve: bool = False, force: bool = False) -> Plan:
+              software: Hive | None = None, reserve: bool = False, force: bool = False,
+              os_from_software: bool = False) -> Plan:
+    """The changes and findings of pinning ``requests``. ``os_from_software``: the OS generation
+    comes from ``software``'s CurrentVersion (an image, whose SOFTWARE hive is the machine's)
+    rather than from markers in the SYSTEM hive."""
     kind, why = hive_kind(hive, file_name)
     if kind is not None and kind != profile.hive:
         raise RefusedUnsafe(
@@ -173,7 +177,12 @@ def make_plan(hive: Hive, file_name: str | None, profile: Profile, requests: lis
         sets: tuple[str, ...] = choice.sets
         description: str | None = choice.description
         warnings.extend(choice.warnings)
-        os_guess = OsGuess(os_choice, "given with --os") if os_choice else infer_os(hive, sets[0])
+        if os_choice:
+            os_guess = OsGuess(os_choice, "given with --os")
+        elif os_from_software and software is not None:
+            os_guess = _software_os(software)
+        else:
+            os_guess = infer_os(hive, sets[0])
     else:
         sets, description = (), None
         os_guess = OsGuess(os_choice, "given with --os") if os_choice else _software_os(hive)

@@ -37,15 +37,25 @@ class ExportStream:
     lines of a chain of n nested keys hold n squared characters). ``keys``, ``values`` and
     ``losses`` are complete once the iteration has ended. A damaged hive raises
     HiveFormatError during the iteration, after the chunks before it were handed out.
+
+    Several hives (an image's) go into one file with :meth:`of_parts`: each part is a hive,
+    the registry path it is mounted at, and the key below which to export.
     """
 
     def __init__(self, hive: Hive, root: str, start: str = "", dialect: str = DIALECT_5,
                  regedit_compat: bool = False, codepage: str = "cp1252") -> None:
-        self.hive = hive
-        self.root = root
-        self.start = hive.key(start)  # KeyNotFound now, before any output
-        self.top = _logical(root, self.start.path)
+        self.parts = [(hive, root, hive.key(start))]  # KeyNotFound now, before any output
+        self.top = _logical(root, self.parts[0][2].path)
         self.writer = RegWriter(dialect, regedit_compat, codepage)
+
+    @classmethod
+    def of_parts(cls, parts: list[tuple[Hive, str, str]], dialect: str = DIALECT_5, regedit_compat: bool = False,
+                 codepage: str = "cp1252") -> "ExportStream":
+        stream = cls.__new__(cls)
+        stream.parts = [(hive, root, hive.key(start)) for hive, root, start in parts]
+        stream.top = ", ".join(_logical(root, key.path) for _, root, key in stream.parts)
+        stream.writer = RegWriter(dialect, regedit_compat, codepage)
+        return stream
 
     @property
     def keys(self) -> int:
@@ -60,19 +70,19 @@ class ExportStream:
         return self.writer.losses
 
     def __iter__(self) -> Iterator[bytes]:
-        hive, writer = self.hive, self.writer
-        root = self.root
-        prefix = root + "\\"
-        try:
-            for hive_path, _, fields in iter_keys(hive, self.start):
-                path = prefix + hive_path if hive_path else root
-                writer.key(path)
-                for name, value_type, raw in value_records(hive, fields):
-                    writer.value(path, name, value_type, raw)
-                if writer.pending >= CHUNK_CHARS:
-                    yield writer.take()
-        except HiveFormatError as err:
-            raise err.with_path(hive.path) if hive.path else err
+        writer = self.writer
+        for hive, root, start in self.parts:
+            prefix = root + "\\"
+            try:
+                for hive_path, _, fields in iter_keys(hive, start):
+                    path = prefix + hive_path if hive_path else root
+                    writer.key(path)
+                    for name, value_type, raw in value_records(hive, fields):
+                        writer.value(path, name, value_type, raw)
+                    if writer.pending >= CHUNK_CHARS:
+                        yield writer.take()
+            except HiveFormatError as err:
+                raise err.with_path(hive.path) if hive.path else err
         yield from writer.chunks()
 
 

@@ -1,0 +1,288 @@
+"""Commands between a target and .reg text: export, import, diff."""
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import replace
+
+import click
+
+from ..errors import KeyNotFound, RefusedUnsafe, UsageError
+from ..fileio import STDOUT
+from ..image.target import HiveTarget, Slot, Target
+from ..paths import parse_control_set_mode
+from ..regfile.patch import Patch
+from ..timeutil import Clock
+from .common import guard_output, note, utf8_option, wait_option, warn, write_options
+from .completion import complete_key
+from .progress_bar import progress_for_terminal
+from .reg_cmds import (
+    DEFAULT_CODEPAGE, check_dialect_options, dialect, read_reg_files, report_losses, root_option, write_text,
+)
+from .targets import (
+    commit, control_set_option, open_for_read, open_for_write, say_control_sets, user_option, warn_dirty,
+    write_target_for,
+)
+
+MAX_LISTED = 20
+
+
+def _root_of(target: HiveTarget) -> str:
+    root = target.mount()
+    note(f"root: {root} ({target.root_reason})")
+    return root
+
+
+# ------------------------------------------------------------------ export
+@click.command()
+@click.argument("hive_path", metavar="TARGET")
+@click.argument("key_path", metavar="[KEY]", default="", required=False, shell_complete=complete_key)
+@click.option("-o", "--output", metavar="FILE.reg", help="Write this file (atomically) instead of stdout.")
+@root_option
+@user_option
+@click.option("--regedit4", is_flag=True, help="Write a REGEDIT4 file in the ANSI code page (see --encoding).")
+@click.option("--regedit-compat", is_flag=True,
+              help="Reproduce regedit's output exactly, including where it loses data "
+              "(strings cut at a NUL; characters outside the code page as '?').")
+@click.option("--encoding", "codepage", default="cp1252", show_default=True, metavar="CP",
+              help="ANSI code page of a REGEDIT4 file.")
+@utf8_option
+@wait_option
+def export(hive_path, key_path, output, root, user, regedit4, regedit_compat, codepage, utf8) -> None:
+    """Write TARGET (or KEY and everything below it) as a .reg file, as regedit exports it.
+
+    KEY is a path inside the hive or a full registry path (HKEY_LOCAL_MACHINE\\SYSTEM\\...,
+    where CurrentControlSet means the set Select\\Current names). An image without KEY gives
+    every hive in one file, each below the path it is mounted at. Values regedit would write
+    with loss are written exactly (as hex) unless --regedit-compat.
+    """
+    from ..regfile.export import ExportStream
+
+    check_dialect_options(regedit4, utf8)
+    guard_output(output, (hive_path,), stdout_allowed=True)
+    target = open_for_read(hive_path, user=user, root=root)
+    with closing(target):
+        parts = _export_parts(target, key_path)
+        warn_dirty(target)
+        say_control_sets(target)
+        if target.control_set_choice is not None:
+            note(f"control set: {target.control_set_choice.description}")
+        # Streamed: memory stays small whatever the size of the file (a deep chain's key lines
+        # grow with the square of its depth). What regedit would lose is known once written.
+        stream = ExportStream.of_parts(parts, dialect(regedit4), regedit_compat, codepage)
+        write_text(stream, output, regedit4, utf8)
+    report_losses(stream.losses)
+    note(f"exported {stream.keys} key(s) and {stream.values} value(s) of {stream.top}"
+         + (f" -> {output}" if output and output != STDOUT else ""))
+
+
+def _export_parts(target: Target, key_path: str) -> list:
+    """(hive, mount, key below which to export) for each hive the export covers."""
+    if isinstance(target, HiveTarget):
+        root = _root_of(target)
+        location = target.locate(key_path)[0]
+        return [(location.hive, root, location.path)]
+    virtual = target.virtual_key(key_path)
+    if virtual is not None:
+        shown, _ = virtual
+        slots = [slot for slot in target.slots() if slot.mount.startswith(shown)]
+        return [(target.open(slot), slot.mount, "") for slot in slots]
+    location = target.locate(key_path)[0]
+    return [(location.hive, location.slot.mount, location.path)]
+
+
+# ------------------------------------------------------------------ import
+@click.command(name="import")
+@click.argument("hive_path", metavar="TARGET")
+@click.argument("reg_paths", metavar="FILE.reg...", nargs=-1, required=True)
+@root_option
+@user_option
+@control_set_option
+@click.option("--lenient", is_flag=True, help="Skip the lines Windows would skip (each listed as a warning) "
+              "instead of refusing the file.")
+@click.option("--skip-foreign", is_flag=True, help="Apply what lies below ROOT (in an image: in its hives) and "
+              "list the keys outside it, instead of refusing.")
+@click.option("--encoding", "encoding", metavar="CP",
+              help="Code page of files without a UTF-16 byte-order mark. Default: cp1252, or UTF-8 "
+              "(with a warning) for a file that is valid UTF-8.")
+@click.option("--dry-run", is_flag=True, help="Print the operations and write nothing (no -o needed).")
+@write_options
+def import_(hive_path, reg_paths, root, user, control_set, lenient, skip_foreign, encoding, dry_run,
+            output, in_place, timestamp, verify) -> None:
+    """Apply .reg files to TARGET, all or nothing. Strict: a line Windows would skip or
+    reject is an error (exit 3) unless --lenient. Keys outside ROOT: exit 4 unless
+    --skip-foreign. In an image, every key goes to the hive that holds it, and every changed
+    hive is written, or none."""
+    from .usage_hints import swapped_import_arguments
+
+    swapped = swapped_import_arguments(hive_path, reg_paths)
+    if swapped:
+        raise UsageError(swapped)
+    mode = parse_control_set_mode(control_set)
+    write = None if dry_run else write_target_for(hive_path, output, in_place, timestamp, verify, reg_paths)
+    if list(reg_paths).count(STDOUT) > 1:
+        raise UsageError("standard input (-) can be read only once")
+    with closing(progress_for_terminal()) as progress:
+        patch = read_reg_files(reg_paths, encoding, lenient, " (--lenient skips such lines, as Windows does)",
+                                progress)
+        if write is None:
+            target = open_for_read(hive_path, user=user, root=root)
+            target.options.clock = Clock.resolve(timestamp)
+            target.options.control_set_mode = mode
+        else:
+            target = open_for_write(hive_path, write, user=user, control_set=mode, root=root, progress=progress)
+        with closing(target):
+            plans = _plans(target, patch, mode, skip_foreign)
+            if dry_run:
+                for _, plan in plans:
+                    for item in plan.ops:
+                        click.echo(item.describe())
+                note(f"dry run: {sum(len(plan.ops) for _, plan in plans)} operation(s), nothing written")
+                return
+            _apply(target, plans, write, progress)
+
+
+def _plans(target: Target, patch: Patch, mode, skip_foreign: bool) -> list:
+    """(slot, plan) for each hive the patch touches, every operation mapped and checked
+    before anything changes."""
+    from ..regfile.apply import plan_patch
+
+    if isinstance(target, HiveTarget):
+        root = _root_of(target)
+        plans = [(target.slot, plan_patch(target.hive, patch, root, mode, skip_foreign))]
+    else:
+        groups, foreign = _route(target, patch)
+        if foreign and not skip_foreign:
+            keys = list(dict.fromkeys(op.key for op, _ in foreign))
+            listed = "; ".join(f"{key} ({why})" for key, why in dict(foreign_reasons(foreign)).items())
+            raise RefusedUnsafe(f"{len(keys)} key(s) lie outside the image's hives: {listed}. Nothing was written; "
+                                "--skip-foreign applies the rest and lists these")
+        plans = [(slot, plan_patch(slot.hive, sub, slot.mount, mode)) for slot, sub in groups]
+        if foreign:
+            warn(f"skipped {len(foreign)} operation(s) on key(s) outside the image's hives:")
+            for key, why in list(foreign_reasons(foreign))[:MAX_LISTED]:
+                note(f"  {key} ({why})")
+    for slot, plan in plans:
+        for message in plan.warnings:
+            warn(message)
+        if plan.control_sets is not None:
+            note(f"control set: {plan.control_sets.description}")
+        if plan.foreign:
+            keys = list(dict.fromkeys(op.key for op in plan.foreign))
+            warn(f"skipped {len(plan.foreign)} operation(s) on {len(keys)} key(s) outside {plan.mapper.root}:")
+            for key in keys:
+                note(f"  {key}")
+    return plans
+
+
+def foreign_reasons(foreign: list) -> dict[str, str]:
+    return {op.key: why for op, why in foreign}
+
+
+def _route(target, patch: Patch) -> tuple[list[tuple[Slot, Patch]], list]:
+    """Split a patch by hive, each key rewritten below the path its hive is mounted at."""
+    routed: dict[str, tuple[Slot, str] | str] = {}
+    groups: dict[int, tuple[Slot, Patch]] = {}
+    foreign = []
+    for op in patch:
+        found = routed.get(op.key)
+        if found is None:
+            try:
+                found = target.route(op.key)
+            except KeyNotFound as err:  # no such hive, a volatile key: outside the image
+                found = str(err)
+            routed[op.key] = found
+        if isinstance(found, str):
+            foreign.append((op, found))
+            continue
+        slot, key = found
+        groups.setdefault(id(slot), (slot, Patch()))[1].ops.append(replace(op, key=key))
+    return list(groups.values()), foreign
+
+
+def _apply(target: Target, plans: list, write, progress) -> None:
+    from ..regfile.apply import apply_plan, final_effects
+    from ..verify import Expect
+
+    summaries, expect = [], []
+    for slot, plan in plans:
+        counts = apply_plan(slot.hive, plan, progress)
+        for message in counts.notes:
+            warn(message)
+        summaries.append((slot, counts))
+        if write.verify:
+            expect.extend((_location(slot), Expect(e.key, e.name, e.type, e.data, e.present))
+                          for e in final_effects(plan))
+    written = commit(target, write, expect)
+    if isinstance(target, HiveTarget):
+        note(f"{summaries[0][1].summary()} -> {write.path}")
+        return
+    for slot, counts in summaries:
+        note(f"{slot.mount} ({slot.relative}): {counts.summary()}")
+    note(f"wrote {len(written)} file(s): {', '.join(written)}" if written else "no hive changed")
+
+
+def _location(slot: Slot):
+    from ..image.target import Location
+
+    return Location(slot, "")
+
+
+# ------------------------------------------------------------------ diff
+@click.command()
+@click.argument("old_path", metavar="OLD")
+@click.argument("new_path", metavar="NEW")
+@click.option("-o", "--output", metavar="PATCH.reg", help="Write this file (atomically) instead of stdout.")
+@root_option
+@click.option("--regedit4", is_flag=True, help="Write a REGEDIT4 file in the ANSI code page (see --encoding).")
+@click.option("--encoding", "codepage", default="cp1252", show_default=True, metavar="CP",
+              help="ANSI code page of a REGEDIT4 file.")
+@utf8_option
+@wait_option
+def diff(old_path, new_path, output, root, regedit4, codepage, utf8) -> None:
+    """Write a .reg patch that turns OLD into NEW: new and deleted keys, new, changed and
+    deleted values, nothing else. `hivetool import OLD PATCH.reg` then gives NEW's content.
+    Two images are compared hive by hive; a hive found on one side only is reported."""
+    from ..regfile.diff import diff_hives
+    from ..regfile.emit import emit_patch
+
+    check_dialect_options(regedit4, utf8)
+    guard_output(output, (old_path, new_path), stdout_allowed=True)
+    old, new = open_for_read(old_path, root=root), open_for_read(new_path, root=root)
+    with closing(old), closing(new):
+        patch = Patch()
+        if isinstance(old, HiveTarget) and isinstance(new, HiveTarget):
+            patch = diff_hives(old.hive, new.hive, _root_of(new))
+        elif isinstance(old, HiveTarget) or isinstance(new, HiveTarget):
+            raise UsageError("diff compares two hive files or two images, not one of each")
+        else:
+            patch = _diff_images(old, new)
+        for target in (old, new):
+            warn_dirty(target)
+        writer = emit_patch(patch, dialect(regedit4), False, codepage)
+        report_losses(writer.losses)
+        write_text(writer.finish(), output, regedit4, utf8)
+    kinds: dict[str, int] = {}
+    for op in patch:
+        kinds[op.kind] = kinds.get(op.kind, 0) + 1
+    shown = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in kinds.items()) or "no differences"
+    note(f"{len(patch)} operation(s): {shown}" + (f" -> {output}" if output else ""))
+
+
+def _diff_images(old, new) -> Patch:
+    from ..regfile.diff import diff_hives
+
+    patch = Patch()
+    old_slots = {slot.mount.upper(): slot for slot in old.slots()}
+    new_slots = {slot.mount.upper(): slot for slot in new.slots()}
+    for mount in sorted(set(old_slots) | set(new_slots)):
+        before, after = old_slots.get(mount), new_slots.get(mount)
+        if before is None or after is None:
+            side = "NEW" if before is None else "OLD"
+            present = after or before
+            warn(f"{present.mount} ({present.relative}) is only in {side}: not compared")
+            continue
+        patch.extend(diff_hives(old.open(before), new.open(after), after.mount))
+    return patch
+
+
+__all__ = ["DEFAULT_CODEPAGE", "diff", "export", "import_"]

@@ -1,0 +1,130 @@
+"""TARGET arguments: open a hive file or a Windows image the same way in every command, and
+write what changed back, all or nothing."""
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterable
+
+import click
+
+from ..errors import UsageError
+from ..fileio import refuse_output_over_inputs
+from ..image.spec import FOLDER, HIVE, WIM, parse_target
+from ..image.target import HiveTarget, Location, OpenOptions, Slot, Target, open_target
+from ..timeutil import Clock
+from ..verify import Expect
+from .common import (
+    WriteTarget, current_wait, guard_output, input_files, note, save, warn,
+)
+
+
+def user_option(func: Callable) -> Callable:
+    return click.option(
+        "--user", metavar="NAME|SID|default",
+        help="In an image: whose profile HKCU (and HKCR's user part) is: a profile folder name, a SID, "
+        "or default (the Default profile new accounts are made from).",
+    )(func)
+
+
+def control_set_option(func: Callable) -> Callable:
+    return click.option(
+        "--control-set", "control_set", default="auto", show_default=True, metavar="MODE",
+        help="Where CurrentControlSet writes go: auto (Select\\Default's set, plus Select\\Current's when it "
+        "differs), default, current, all, or a set number N. Reads use Select\\Current's.",
+    )(func)
+
+
+def open_for_read(text: str, replay_logs: bool = False, log_paths: Iterable[str] = (), user: str | None = None,
+                  root: str | None = None, progress=None) -> Target:
+    options = OpenOptions(replay_logs=replay_logs, log_paths=tuple(log_paths), wait=current_wait(), user=user,
+                          root=root, progress=progress)
+    return open_target(text, options)
+
+
+def open_for_write(text: str, write: WriteTarget, replay_logs: bool = False, log_paths: Iterable[str] = (),
+                   user: str | None = None, control_set: str | int = "auto", root: str | None = None,
+                   progress=None) -> Target:
+    options = OpenOptions(clock=write.clock, replay_logs=replay_logs, log_paths=tuple(log_paths),
+                          for_update=write.in_place, wait=current_wait(), control_set_mode=control_set,
+                          user=user, root=root, progress=progress)
+    return open_target(text, options)
+
+
+def write_target_for(text: str, output: str | None, in_place: bool, timestamp: str | None, verify: bool,
+                     other_inputs: Iterable[str] = ()) -> WriteTarget:
+    """Validate WRITE for a TARGET before anything is read: for a hive the rules of
+    :func:`~hivetool.cli.common.write_target`; for an image folder, ``-o`` is a folder that is
+    not the image; for a WIM, ``-o`` is a new WIM file that is not the source."""
+    from .common import write_target
+
+    spec = parse_target(text)
+    if spec.kind == HIVE:
+        return write_target(text, output, in_place, timestamp, verify, tuple(other_inputs))
+    if in_place and output is not None:
+        raise UsageError("give either -o OUT or --in-place, not both")
+    if not in_place and output is None:
+        what = "OUTDIR for a folder of the changed hives" if spec.kind == FOLDER else "OUT.wim for a changed copy"
+        raise UsageError(f"say where to write: -o {what}, or --in-place to change the image")
+    if output is not None:
+        if output == "-":
+            raise UsageError("-o -: an image's changes are files; name a folder or a WIM file")
+        source = spec.path
+        if os.path.exists(output) and os.path.exists(source) and os.path.samefile(output, source):
+            raise UsageError(f"-o {output} is the image itself: use --in-place to change it")
+        if spec.kind == WIM:
+            refuse_output_over_inputs(output, [spec.path, *[p for p in other_inputs if p != "-"]])
+        else:
+            guard_output(None, (), ())
+            for other in other_inputs:
+                if other != "-" and os.path.exists(output) and os.path.exists(other) and os.path.samefile(output, other):
+                    raise UsageError(f"-o {output} names an input of this command")
+    return WriteTarget(output or str(spec), Clock.resolve(timestamp), verify, in_place)
+
+
+def warn_dirty(target: Target) -> None:
+    """Reading a dirty hive without its logs shows stale data: say so, once per hive."""
+    for slot in target.opened():
+        for problem in slot.skipped:
+            warn(problem)
+        for line in slot.notes:
+            note(line)
+        hive = slot.hive
+        if hive.dirty and not hive.modified_by_replay:
+            warn(f"{slot.shown} is dirty (sequence numbers {hive.header.seq1}/{hive.header.seq2}); the newest "
+                 "changes may be in its transaction logs, so what is shown may be stale (--replay-logs reads "
+                 "through them)")
+        slot.skipped, slot.notes = [], []
+
+
+def say_control_sets(target: Target) -> None:
+    for message in target.warnings:
+        warn(message)
+    target.warnings.clear()
+
+
+def commit(target: Target, write: WriteTarget, expect: list[tuple[Location, Expect]] | None = None) -> list[str]:
+    """Write the target's changed hives (with --verify, each read back first). A single hive
+    goes through the usual save; an image's hives go together, all or nothing."""
+    if isinstance(target, HiveTarget):
+        save(target.hive, write, [e for _, e in expect or []])
+        return [write.path]
+    from ..verify import verify_hive_file
+
+    def verify_for(slot: Slot):
+        if not write.verify:
+            return None
+        wanted = [e for location, e in expect or [] if location.slot is slot]
+        return lambda temp_path: verify_hive_file(temp_path, wanted)
+
+    written = target.commit(None if write.in_place else write.path, verify_for, in_place=write.in_place)
+    for relative in getattr(target, "emptied_logs", []):
+        note(f"emptied the stale transaction log {relative}")
+    return written
+
+
+def describe_written(written: list[str]) -> str:
+    return ", ".join(written) if written else "nothing (no hive changed)"
+
+
+__all__ = ["commit", "control_set_option", "describe_written", "input_files", "open_for_read", "open_for_write",
+           "say_control_sets", "user_option", "warn_dirty", "write_target_for"]
