@@ -137,6 +137,30 @@ def open_input(path: str | os.PathLike, what: str = "hive", lock: str | None = S
         os.close(fd)  # locked an inode the path no longer names: lock the new file
 
 
+class FolderLock:
+    """An exclusive ``flock`` on a folder, held until :meth:`close`: serialises hivetool's
+    read-modify-write of a file that another tool locks itself (a WIM, which wimlib-imagex locks
+    while it updates it), without a lock file and without contending for that tool's lock."""
+
+    def __init__(self, folder: str | os.PathLike, wait: float = DEFAULT_WAIT, what: str = "") -> None:
+        self.fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+        deadline = time.monotonic() + max(0.0, wait)
+        if fcntl is None:
+            return
+        while not _flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB):
+            if time.monotonic() >= deadline:
+                os.close(self.fd)
+                self.fd = -1
+                raise HiveBusy(f"{what or folder}: another hivetool process is changing it; gave up after waiting "
+                               f"{wait:g} s (--wait SECONDS waits longer)")
+            time.sleep(_POLL)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 def _open_read_only(path: str) -> int:
     # O_NONBLOCK: should the path turn into a FIFO after the stat, the open must not hang.
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)

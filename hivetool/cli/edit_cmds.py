@@ -34,6 +34,13 @@ def _shown(target: Target, location: Location, key_path: str) -> str:
     return location.slot.mount + ("\\" + key_path if key_path else "")
 
 
+def _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths, user, control_set):
+    """The WRITE options checked (before anything is read), then the target opened to edit."""
+    mode = parse_control_set_mode(control_set)
+    write = write_target_for(hive_path, output, in_place, timestamp, verify, log_paths)
+    return write, open_for_write(hive_path, write, replay_logs, log_paths, user, mode)
+
+
 def _where(written: list[str]) -> str:
     return ", ".join(written)
 
@@ -104,9 +111,7 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
 def mkkey(hive_path, key_path, user, control_set, output, in_place, timestamp, verify, replay_logs,
           log_paths) -> None:
     """Create KEY and any missing parents (nothing to do if it exists)."""
-    mode = parse_control_set_mode(control_set)
-    write = write_target_for(hive_path, output, in_place, timestamp, verify, log_paths)
-    target = open_for_write(hive_path, write, replay_logs, log_paths, user, mode)
+    write, target = _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths, user, control_set)
     with closing(target):
         expect = []
         for location in target.locate(key_path, write=True):
@@ -132,9 +137,7 @@ def mkkey(hive_path, key_path, user, control_set, output, in_place, timestamp, v
 def rm(hive_path, key_path, value_name, recursive, user, control_set, output, in_place, timestamp, verify,
        replay_logs, log_paths) -> None:
     """Delete VALUE of KEY ('@' = default value) or, without VALUE, KEY itself."""
-    mode = parse_control_set_mode(control_set)
-    write = write_target_for(hive_path, output, in_place, timestamp, verify, log_paths)
-    target = open_for_write(hive_path, write, replay_logs, log_paths, user, mode)
+    write, target = _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths, user, control_set)
     with closing(target):
         expect = []
         for location in target.locate(key_path, write=True):

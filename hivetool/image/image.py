@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ntpath
+import os
 from typing import Callable
 
 from ..errors import KeyNotFound, MalformedInput, UsageError
@@ -58,11 +59,18 @@ class ImageTarget(Target):
     def __init__(self, spec: TargetSpec, options: OpenOptions) -> None:
         super().__init__(options)
         self.spec = spec
+        self._lock = None
         if spec.kind == FOLDER:
             self.store = FolderStore(spec.path)
         else:
             from .wim import WimStore
 
+            if options.for_update:
+                # From the extraction to the update: another hivetool must not extract the old
+                # hives meanwhile. The WIM's folder is locked, not the WIM, which wimlib locks itself.
+                from ..inputs import FolderLock
+
+                self._lock = FolderLock(os.path.dirname(os.path.abspath(spec.path)), options.wait, str(spec))
             self.store = WimStore(spec.path, spec.index or 1, spec.read_only)
         self.layout = self._discover()
         self._slots = {hive.mount.upper(): self._slot(hive) for hive in self.layout.hives}
@@ -292,6 +300,8 @@ class ImageTarget(Target):
         closer = getattr(self.store, "close", None)
         if closer is not None:
             closer()
+        if self._lock is not None:
+            self._lock.close()
 
 
 __all__ = ["ImageTarget", "machine_patterns", "profile_patterns"]
