@@ -1,18 +1,20 @@
-"""An image inside a WIM, through wimlib (``wimlib-imagex``, Debian's ``wimtools``).
+"""An image inside a WIM, through wimlib (Debian's ``wimtools`` and ``ntfs-3g``).
 
-Only the hives are read out (``extract`` of their paths into a private folder, never the
-whole image), and changed hives go back with one ``update`` command file, so a WIM of several
-GB is neither extracted nor copied. Paths match whatever their case
+Only the hives are read out (``wimlib-imagex extract`` of their paths into a private folder,
+never the whole image), and changed hives go back with one write of the WIM, so a WIM of
+several GB is neither extracted nor copied. Paths match whatever their case
 (``WIMLIB_IMAGEX_IGNORE_CASE=1``: wimlib is case-sensitive on Linux by default) and are written
-back at the stored spelling the extraction revealed.
+back at the stored spelling.
 
-What ``update add`` keeps: it replaces the file's directory entry with a new one made from
-the source file, so the file's security descriptor and attributes are those of a file
-captured on this system (none, and FILE_ATTRIBUTE_NORMAL); the old ones are not kept.
-:func:`file_metadata` reads them (for the warning and the tests). Each update appends to the
-WIM; ``wimlib-imagex optimize`` gives the space back. wimlib writes the new data after the
-old, then the new metadata, and replaces the header last, so a WIM whose update was killed
-still holds the old image.
+What a write keeps (:mod:`.wim_write`): each replaced file keeps its security descriptor,
+attributes, creation time, short name and named streams, because it goes back through a
+scratch NTFS volume onto which wimlib extracted it; its last-write time becomes the time of
+the write. The image's folders are not touched. A file new to the image gets no security
+descriptor (so Windows gives it its folder's inherited ACL) and FILE_ATTRIBUTE_NORMAL.
+``wimlib-imagex update`` is not used: it would replace each file's entry with one that has
+neither (:func:`file_metadata` shows them). Each write appends to the WIM and rewrites the
+header last, so a write killed at any moment leaves the old hives, or all the new ones;
+``wimlib-imagex optimize`` gives the appended space back.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from ..errors import HiveIOError, MalformedInput, UsageError
 from ..fileio import stage_write
 from .store import Change
 from .tree import CaseFolder
+from .wim_write import Replacement, check_tools, write_files
 
 TOOL = "wimlib-imagex"
 INSTALL_HINT = "install wimlib (Debian and Ubuntu: apt-get install wimtools; elsewhere https://wimlib.net)"
@@ -38,10 +41,10 @@ def tool() -> str:
     return found
 
 
-def _run(args: list[str], what: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, WIMLIB_IMAGEX_IGNORE_CASE="1")
     try:
-        done = subprocess.run([tool(), *args], capture_output=True, text=True, input=stdin, env=env)
+        done = subprocess.run([tool(), *args], capture_output=True, text=True, env=env)
     except OSError as err:
         raise HiveIOError(f"{TOOL}: cannot run it ({err.strerror or err}): {INSTALL_HINT}") from None
     if done.returncode != 0:
@@ -84,51 +87,82 @@ class WimStore:
         return self.files.path(relative)
 
     def write(self, changes: list[Change], output: str | None) -> list[str]:
-        """Put ``changes`` into the image: one ``update`` of the WIM itself (``output`` None), or
-        of a copy of the whole WIM that then becomes ``output`` (atomically)."""
+        """Put ``changes`` into the image with one write: of the WIM itself (``output`` None), or
+        of a copy of the whole WIM that then becomes ``output`` (atomically). Each file keeps
+        its stored security descriptor and attributes (see :mod:`.wim_write`)."""
         if self.read_only:
             raise UsageError(f"{self.wim} is an ESD (solid-compressed): wimlib cannot update it; export it to a "
                              "WIM first (wimlib-imagex export SRC.esd INDEX DEST.wim --compress=LZX)")
+        check_tools()  # before anything is staged or copied
         staging = Path(tempfile.mkdtemp(prefix="hivetool-wim-out-"))
         try:
-            commands = []
+            files = []
             for number, change in enumerate(changes):
-                source = staging / f"{number}"
+                source = staging / f"{number}.new"
                 staged = stage_write(source, change.chunks, verify=change.verify)
                 staged.commit()
                 staged.discard()
-                commands.append(f"add '{source}' '/{change.relative}'")
-            script = "\n".join(commands) + "\n"
+                files.append(Replacement(source, "/" + change.relative.lstrip("/"), self._size(change.relative)))
             if output is None:
-                _run(["update", str(self.wim), str(self.index)], f"{self.wim}:{self.index}", script)
+                write_files(self.wim, self.index, files, staging)
                 return [f"{self.wim}:{self.index}"]
-            return [self._update_copy(Path(output), script)]
+            return [self._write_copy(Path(output), files, staging)]
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def _update_copy(self, output: Path, script: str) -> str:
-        """Copy the WIM beside ``output``, update the copy, and only then give it its name."""
-        if "'" in str(output):
-            raise UsageError(f"-o {output}: a WIM output path may not contain a single quote")
-        folder = output.resolve().parent
-        handle, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
-        os.close(handle)
+    def _size(self, relative: str) -> int:
+        """The size of the extracted copy of a file (0 if it was not extracted)."""
+        stored = self.files.find(relative)
         try:
-            shutil.copyfile(self.wim, temp)
-            _run(["update", temp, str(self.index)], f"{output}:{self.index}", script)
-            with open(temp, "rb") as synced:
-                os.fsync(synced.fileno())
-            os.replace(temp, output)
+            return self.files.path(stored).stat().st_size if stored else 0
+        except OSError:
+            return 0
+
+    def _write_copy(self, output: Path, files: list[Replacement], staging: Path) -> str:
+        """Copy the WIM beside ``output``, write into the copy, and only then give it its name."""
+        folder = output.resolve().parent
+        try:
+            handle, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
+            os.close(handle)
+        except OSError as err:
+            raise HiveIOError(f"-o {output}: cannot create a file in {folder}: {err.strerror or err}") from None
+        try:
+            try:
+                shutil.copyfile(self.wim, temp)
+            except OSError as err:
+                raise HiveIOError(f"-o {output}: copying {self.wim} failed: {err.strerror or err}") from None
+            write_files(temp, self.index, files, staging)
+            try:
+                with open(temp, "rb") as synced:
+                    os.fsync(synced.fileno())
+                os.replace(temp, output)
+            except OSError as err:
+                raise HiveIOError(f"-o {output}: {err.strerror or err}") from None
         except BaseException:
             try:
                 os.unlink(temp)
             except OSError:
                 pass
             raise
+        _sync_folder(folder)
         return f"{output}:{self.index}"
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: some file systems refuse)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def file_metadata(wim: str | os.PathLike, index: int, path: str) -> dict[str, str]:
