@@ -219,6 +219,25 @@ def atomic_write(
         staged.discard()
 
 
+def copy_file(source: str | os.PathLike, path: str | os.PathLike, block: int = 1 << 20) -> None:
+    """``path`` becomes a byte-identical copy of ``source``, atomically (a pipeline step that
+    changed nothing still hands the next step its output)."""
+    try:
+        handle = open(source, "rb")
+    except OSError as err:
+        raise HiveIOError(f"{source}: cannot read: {_reason(err)}") from None
+
+    def chunks():
+        with handle:
+            while True:
+                chunk = handle.read(block)
+                if not chunk:
+                    return
+                yield chunk
+
+    atomic_write(path, chunks())
+
+
 class StagedFile:
     """A finished, synced (and verified) output that does not have its name yet: several
     can be staged before any is committed, so a set of files changes all or nothing."""

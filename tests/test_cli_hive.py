@@ -153,19 +153,21 @@ def test_create_keys_reports_each_new_key(capsys, system, tmp_path):
 def test_rm_value_key_and_subtree(capsys, system):
     invoke(capsys, "set", str(system), DS, "v", "--type", "dword", "--data", "1", "--in-place")
     code, _, err = invoke(capsys, "rm", str(system), DS, "v", "--in-place")
-    assert (code, err) == (0, f'deleted value {DS}\\"v"\n')
+    assert (code, err) == (0, f'deleted value {DS}\\"v" -> {system}\n')
     code, _, err = invoke(capsys, "rm", str(system), r"ControlSet001\Services\MSExchangeDS", "--in-place")
     assert code == 4 and "use -r" in err
     code, _, err = invoke(capsys, "rm", str(system), r"ControlSet001\Services\MSExchangeDS", "-r", "--in-place")
-    assert (code, err) == (0, "deleted key ControlSet001\\Services\\MSExchangeDS and 1 key(s) below it\n")
+    assert (code, err) == (0, f"deleted key ControlSet001\\Services\\MSExchangeDS and 1 key(s) below it -> {system}\n")
     assert not Hive.open(system).has_key(r"ControlSet001\Services\MSExchangeDS")
     code, _, err = invoke(capsys, "rm", str(system), "\\", "--in-place")
     assert code == 4 and "root key" in err
 
 
 def test_mkkey_existing_key_is_reported(capsys, system):
+    before = system.stat().st_mtime_ns, system.read_bytes()
     code, _, err = invoke(capsys, "mkkey", str(system), "select", "--in-place")
-    assert (code, err) == (0, "key Select already exists\n")
+    assert (code, err) == (0, "key Select already exists; unchanged: the target already holds this, nothing written\n")
+    assert (system.stat().st_mtime_ns, system.read_bytes()) == before
 
 
 def test_new_hives_of_both_versions(capsys, tmp_path):

@@ -207,6 +207,7 @@ def test_json_report_of_the_main_job(capsys, tmp_path):
         ],
         "reserved_ports": [],
         "warnings": [],
+        "changed": True,
         "reminders": [
             "Restart the server (or the services) for the new ports to take effect (Q148732).",
             "Open TCP 135 (RPC endpoint mapper) and TCP 1225, 1226 on the firewall (hivetool ports firewall "

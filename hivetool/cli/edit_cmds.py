@@ -13,10 +13,10 @@ from ..regf.hive import Hive
 from ..regf.types import data_from_cli, parse_type, type_name
 from ..timeutil import Clock
 from ..verify import Expect
-from . import render
-from .common import guard_output, note, replay_option, warn, write_options
+from . import render, reports
+from .common import emit_json, guard_output, json_option, note, replay_option, warn, write_options
 from .completion import complete_key
-from .targets import commit, control_set_option, open_for_write, say_control_sets, user_option, write_target_for
+from .targets import commit, control_set_option, open_for_write, user_option, write_target_for
 
 
 def _stored(key, name: str):
@@ -41,10 +41,6 @@ def _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths
     return write, open_for_write(hive_path, write, replay_logs, log_paths, user, mode)
 
 
-def _where(written: list[str]) -> str:
-    return ", ".join(written)
-
-
 @click.command(name="set")
 @click.argument("hive_path", metavar="TARGET")
 @click.argument("key_path", metavar="KEY", shell_complete=complete_key)
@@ -59,17 +55,19 @@ def _where(written: list[str]) -> str:
 @control_set_option
 @write_options
 @replay_option
+@json_option
 def set_(hive_path, key_path, value_name, type_text, data_items, data_file, create_keys, user, control_set,
-         output, in_place, timestamp, verify, replay_logs, log_paths) -> None:
+         output, in_place, timestamp, verify, replay_logs, log_paths, as_json) -> None:
     """Set VALUE of KEY ('@' = default value). An existing value whose name matches
-    case-insensitively is updated and keeps its stored spelling."""
+    case-insensitively is updated and keeps its stored spelling. A value that already holds
+    this type and data is left alone: nothing is written (-o gets an unchanged copy)."""
     value_type = parse_type(type_text)
     if data_file and data_items:
         raise UsageError("give --data or --data-file, not both")
     mode = parse_control_set_mode(control_set)
     write = write_target_for(hive_path, output, in_place, timestamp, verify, (*log_paths, data_file or ""))
     if data_file:
-        data = read_file(data_file)
+        data = bytes(read_file(data_file))
     elif data_items or value_type == 7:
         data = data_from_cli(value_type, data_items)
     else:
@@ -77,28 +75,30 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
     name = "" if value_name == "@" else value_name
     target = open_for_write(hive_path, write, replay_logs, log_paths, user, mode)
     with closing(target):
-        expect, done = [], []
+        expect, changes, warnings = [], [], []
         for location in target.locate(key_path, write=True):
             hive = location.hive
             if create_keys:
                 key, created = hive.create_key_reporting(location.path)
                 for path in created:
-                    note(f"created key {_shown(target, location, path)}")
+                    changes.append(reports.change(_shown(target, location, path), None, "created"))
             else:
                 key = hive.key(location.path)
             shown = _shown(target, location, key.path)
             old = _stored(key, name)
-            was_new = hive.set_value(key, name, value_type, data)
+            created_value = hive.set_value(key, name, value_type, data)
+            stored_name = old.name if old is not None else name
+            action = "created" if created_value else (
+                "updated" if (old.type, old.raw) != (value_type, data) else "unchanged")
             if old is not None and old.type != value_type:
-                warn(f"{shown}\\{render.value_name(old.name)} changes type: {type_name(old.type)} -> "
-                     f"{type_name(value_type)}")
+                warnings.append(f"{shown}\\{render.value_name(old.name)} changes type: {type_name(old.type)} -> "
+                                f"{type_name(value_type)}")
+            changes.append(reports.change(shown, stored_name, action, (old.type, old.raw) if old else None,
+                                          (value_type, data)))
             expect.append((location, Expect(key.path, name, value_type, bytes(data))))
-            done.append(f"{'created' if was_new else 'updated'} {shown}\\{render.value_name(name)} = "
-                        f"{type_name(value_type)} ({len(data)} bytes)")
-        say_control_sets(target)
-        written = commit(target, write, expect)
-    for line in done:
-        note(f"{line} -> {_where(written)}")
+        warnings += _control_set_warnings(target)
+        outcome = commit(target, write, expect)
+    _report("set", hive_path, write, outcome, changes, warnings, as_json, target)
 
 
 @click.command()
@@ -108,21 +108,23 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
 @control_set_option
 @write_options
 @replay_option
+@json_option
 def mkkey(hive_path, key_path, user, control_set, output, in_place, timestamp, verify, replay_logs,
-          log_paths) -> None:
-    """Create KEY and any missing parents (nothing to do if it exists)."""
+          log_paths, as_json) -> None:
+    """Create KEY and any missing parents (nothing to do, and nothing written, if it exists)."""
     write, target = _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths, user, control_set)
     with closing(target):
-        expect = []
+        expect, changes = [], []
         for location in target.locate(key_path, write=True):
             key, created = location.hive.create_key_reporting(location.path)
             if not created:
-                note(f"key {_shown(target, location, key.path) or chr(92)} already exists")
+                changes.append(reports.change(_shown(target, location, key.path) or "\\", None, "exists"))
             for path in created:
-                note(f"created key {_shown(target, location, path)}")
+                changes.append(reports.change(_shown(target, location, path), None, "created"))
             expect.append((location, Expect(key.path)))
-        say_control_sets(target)
-        commit(target, write, expect)
+        warnings = _control_set_warnings(target)
+        outcome = commit(target, write, expect)
+    _report("mkkey", hive_path, write, outcome, changes, warnings, as_json, target)
 
 
 @click.command()
@@ -134,27 +136,69 @@ def mkkey(hive_path, key_path, user, control_set, output, in_place, timestamp, v
 @control_set_option
 @write_options
 @replay_option
+@json_option
 def rm(hive_path, key_path, value_name, recursive, user, control_set, output, in_place, timestamp, verify,
-       replay_logs, log_paths) -> None:
-    """Delete VALUE of KEY ('@' = default value) or, without VALUE, KEY itself."""
+       replay_logs, log_paths, as_json) -> None:
+    """Delete VALUE of KEY ('@' = default value) or, without VALUE, KEY itself. Something already
+    absent is exit 5 (`apply` with an absent state is the idempotent way to remove)."""
     write, target = _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths, user, control_set)
     with closing(target):
-        expect = []
+        expect, changes = [], []
         for location in target.locate(key_path, write=True):
             hive = location.hive
             key = hive.key(location.path)
             shown = _shown(target, location, key.path)
             if value_name is not None:
                 name = "" if value_name == "@" else value_name
+                old = key.value(name)
                 hive.delete_value(key, name)
                 expect.append((location, Expect(key.path, name, present=False)))
-                note(f"deleted value {shown}\\{render.value_name(name)}")
+                changes.append(reports.change(shown, old.name, "deleted", (old.type, old.raw)))
             else:
                 count = hive.delete_key(key, recursive)
                 expect.append((location, Expect(key.path, present=False)))
-                note(f"deleted key {shown}" + (f" and {count - 1} key(s) below it" if count > 1 else ""))
-        say_control_sets(target)
-        commit(target, write, expect)
+                entry = reports.change(shown, None, "deleted")
+                entry["keys"] = count
+                changes.append(entry)
+        warnings = _control_set_warnings(target)
+        outcome = commit(target, write, expect)
+    _report("rm", hive_path, write, outcome, changes, warnings, as_json, target)
+
+
+def _control_set_warnings(target: Target) -> list[str]:
+    found = list(target.warnings)
+    target.warnings.clear()
+    return found
+
+
+def _report(command: str, hive_path: str, write, outcome, changes: list, warnings: list[str], as_json: bool,
+            target: Target) -> None:
+    choice = target.control_set_choice
+    doc = reports.document(command, hive_path, outcome, changes, write.in_place, warnings,
+                           control_set=choice.description if choice else None)
+    if not as_json:
+        for message in warnings:
+            warn(message)
+        if choice is not None:
+            note(f"control set: {choice.description}")
+    reports.finish(doc, as_json, [_change_line(entry) for entry in changes])
+
+
+def _change_line(entry: dict) -> str:
+    if entry["name"] is None:
+        what = f"key {entry['path']}"
+        if entry["action"] == "exists":
+            return f"{what} already exists"
+        extra = f" and {entry['keys'] - 1} key(s) below it" if entry.get("keys", 1) > 1 else ""
+        return f"{entry['action']} {what}{extra}"
+    name = render.value_name(entry["name"])
+    new = entry["new"]
+    if entry["action"] == "deleted":
+        return f"deleted value {entry['path']}\\{name}"
+    if entry["action"] == "unchanged":
+        return f"unchanged {entry['path']}\\{name} = {new['type']} (already so)"
+    size = len(new["raw"]) // 2
+    return f"{entry['action']} {entry['path']}\\{name} = {new['type']} ({size} bytes)"
 
 
 @click.command()
@@ -162,9 +206,15 @@ def rm(hive_path, key_path, value_name, recursive, user, control_set, output, in
 @click.option("--hive-version", type=click.Choice(["1.3", "1.5"]), default="1.5", show_default=True)
 @click.option("--root-name", default="ROOT", show_default=True, help="Name of the root key.")
 @click.option("--timestamp", metavar="TS", help="Fix the timestamps written (ISO 8601 or @epoch).")
-def new(output: str, hive_version: str, root_name: str, timestamp: str | None) -> None:
+@json_option
+def new(output: str, hive_version: str, root_name: str, timestamp: str | None, as_json: bool) -> None:
     """Create OUT: an empty hive that Windows would load."""
     guard_output(output)
     hive = Hive.new(int(hive_version.split(".")[1]), root_name, Clock.resolve(timestamp))
-    atomic_write(output, hive.to_bytes())
+    data = hive.to_bytes()
+    atomic_write(output, data)
+    if as_json:
+        emit_json({"command": "new", "output": output, "version": hive_version, "root_name": root_name,
+                   "size": len(data)})
+        return
     note(f"created an empty version {hive_version} hive with root {root_name!r} -> {output}")

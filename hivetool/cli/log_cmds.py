@@ -87,11 +87,17 @@ def replay(hive_path, log_paths, output, in_place, timestamp, verify, as_json) -
         for problem in report.skipped:
             warn(problem)
     written, emptied = None, []
-    if report.dirty or not in_place:
+    if report.dirty:
         emptied = save(hive, target, _recent_values(hive) if verify else None)
         written = target.path
+    elif not in_place:  # clean: nothing to replay; the output is the input, unchanged
+        from ..fileio import copy_file
+
+        copy_file(hive_path, target.path)
+        written = target.path
     if as_json:
-        emit_json(dict(report.to_json(), output=written, emptied_logs=[str(log) for log in emptied]))
+        emit_json(dict(report.to_json(), output=written, changed=report.dirty,
+                       emptied_logs=[str(log) for log in emptied]))
         return
     note(report.summary() + (f" -> {written}" if written else "; nothing written"))
 
@@ -114,11 +120,13 @@ def _replay_image(image_path, output, in_place, timestamp, verify, as_json) -> N
                     warn(f"{slot.relative}: {problem}")
         expect = [(loc, e) for slot, hive in reports if hive.modified_by_replay
                   for loc, e in _expect_in(slot, hive, verify)]
-        written = commit(target, write, expect)
+        outcome = commit(target, write, expect)
+    written = outcome.written
     replayed = [slot for slot, hive in reports if hive.modified_by_replay]
     if as_json:
-        emit_json({"image": image_path, "replayed": [{"mount": s.mount, "path": s.relative, "notes": s.notes}
-                                                     for s in replayed], "written": written})
+        emit_json({"command": "replay", "image": image_path, "changed": outcome.changed,
+                   "replayed": [{"mount": s.mount, "path": s.relative, "notes": s.notes} for s in replayed],
+                   "written": written})
         return
     for slot in replayed:
         note(f"{slot.mount} ({slot.relative}): " + "; ".join(slot.notes))

@@ -7,7 +7,7 @@ import click
 
 from ..errors import UsageError
 from ..timeutil import Clock
-from .common import guard_output, note, open_hive, wait_option
+from .common import emit_json, guard_output, json_option, note, open_hive, wait_option
 from .progress_bar import progress_for_terminal
 
 
@@ -22,8 +22,10 @@ from .progress_bar import progress_for_terminal
               "if either disagrees on a spread of up to 100 keys and their values.")
 @click.option("--hive-version", type=click.Choice(["1.3", "1.5"]),
               help="Convert to this format version (default: keep the input's).")
+@json_option
 @wait_option
-def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hive_version: str | None) -> None:
+def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hive_version: str | None,
+            as_json: bool) -> None:
     """Rewrite HIVE without free space or slack, like `reg save`: same keys, values, class
     names, security descriptors, flags and key times; free cells and remnants of deleted
     data are dropped and subkey lists are written in canonical form. An image: every hive,
@@ -34,9 +36,12 @@ def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hi
     from .targets import open_for_read
 
     minor = None if hive_version is None else int(hive_version.split(".")[1])
+    done = []
     if parse_target(hive_path).kind == HIVE:
         guard_output(output, (hive_path,))
-        _compact_one(open_hive(hive_path, Clock.resolve(timestamp)), hive_path, output, minor, verify)
+        done.append(_compact_one(open_hive(hive_path, Clock.resolve(timestamp)), hive_path, output, minor, verify,
+                                 as_json))
+        _finish(hive_path, done, as_json)
         return
     root = Path(output)
     if root.exists() and not root.is_dir():
@@ -48,10 +53,16 @@ def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hi
             out = root / slot.relative
             out.parent.mkdir(parents=True, exist_ok=True)
             guard_output(str(out), (str(slot.local),))
-            _compact_one(target.open(slot), slot.relative, str(out), minor, verify)
+            done.append(_compact_one(target.open(slot), slot.relative, str(out), minor, verify, as_json))
+    _finish(hive_path, done, as_json)
 
 
-def _compact_one(hive, shown: str, target: str, minor: int | None, verify: bool) -> None:
+def _finish(target: str, done: list[dict], as_json: bool) -> None:
+    if as_json:
+        emit_json({"command": "compact", "target": target, "hives": done})
+
+
+def _compact_one(hive, shown: str, target: str, minor: int | None, verify: bool, quiet: bool) -> dict:
     from ..regf.compact import compact_hive
 
     check = None
@@ -71,7 +82,10 @@ def _compact_one(hive, shown: str, target: str, minor: int | None, verify: bool)
     finally:
         progress.close()
     before = len(hive.buf)
-    note(
-        f"compacted {shown} ({before} bytes) -> {target} ({summary.file_size} bytes, version 1.{summary.minor}): "
-        f"{summary.keys} keys, {summary.values} values, {summary.security_cells} security descriptors"
-    )
+    if not quiet:
+        note(f"compacted {shown} ({before} bytes) -> {target} ({summary.file_size} bytes, version "
+             f"1.{summary.minor}): {summary.keys} keys, {summary.values} values, {summary.security_cells} "
+             "security descriptors")
+    return {"hive": shown, "output": target, "size_before": before, "size_after": summary.file_size,
+            "version": f"1.{summary.minor}", "keys": summary.keys, "values": summary.values,
+            "security_descriptors": summary.security_cells}

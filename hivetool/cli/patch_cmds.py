@@ -6,13 +6,14 @@ from dataclasses import replace
 
 import click
 
-from ..errors import KeyNotFound, RefusedUnsafe, UsageError
+from ..errors import EXIT_FINDINGS, KeyNotFound, RefusedUnsafe, UsageError
 from ..fileio import STDOUT
 from ..image.target import HiveTarget, Slot, Target
 from ..paths import parse_control_set_mode
 from ..regfile.patch import Patch
 from ..timeutil import Clock
-from .common import guard_output, note, utf8_option, wait_option, warn, write_options
+from . import reports
+from .common import emit_json, guard_output, json_option, note, utf8_option, wait_option, warn, write_options
 from .completion import complete_key
 from .progress_bar import progress_for_terminal
 from .reg_cmds import (
@@ -46,8 +47,9 @@ def _root_of(target: HiveTarget) -> str:
 @click.option("--encoding", "codepage", default="cp1252", show_default=True, metavar="CP",
               help="ANSI code page of a REGEDIT4 file.")
 @utf8_option
+@json_option
 @wait_option
-def export(hive_path, key_path, output, root, user, regedit4, regedit_compat, codepage, utf8) -> None:
+def export(hive_path, key_path, output, root, user, regedit4, regedit_compat, codepage, utf8, as_json) -> None:
     """Write TARGET (or KEY and everything below it) as a .reg file, as regedit exports it.
 
     KEY is a path inside the hive or a full registry path (HKEY_LOCAL_MACHINE\\SYSTEM\\...,
@@ -58,6 +60,8 @@ def export(hive_path, key_path, output, root, user, regedit4, regedit_compat, co
     from ..regfile.export import ExportStream
 
     check_dialect_options(regedit4, utf8)
+    if as_json and (output is None or output == STDOUT):
+        raise UsageError("--json prints a report on standard output: give the .reg file with -o FILE.reg")
     guard_output(output, (hive_path,), stdout_allowed=True)
     target = open_for_read(hive_path, user=user, root=root)
     with closing(target):
@@ -70,6 +74,11 @@ def export(hive_path, key_path, output, root, user, regedit4, regedit_compat, co
         # grow with the square of its depth). What regedit would lose is known once written.
         stream = ExportStream.of_parts(parts, dialect(regedit4), regedit_compat, codepage)
         write_text(stream, output, regedit4, utf8)
+    if as_json:
+        emit_json({"command": "export", "target": hive_path, "output": output, "top": stream.top,
+                   "keys": stream.keys, "values": stream.values,
+                   "losses": [{"key": loss.key, "name": loss.name, "reason": loss.reason} for loss in stream.losses]})
+        return
     report_losses(stream.losses)
     note(f"exported {stream.keys} key(s) and {stream.values} value(s) of {stream.top}"
          + (f" -> {output}" if output and output != STDOUT else ""))
@@ -106,8 +115,9 @@ def _export_parts(target: Target, key_path: str) -> list:
               "(with a warning) for a file that is valid UTF-8.")
 @click.option("--dry-run", is_flag=True, help="Print the operations and write nothing (no -o needed).")
 @write_options
+@json_option
 def import_(hive_path, reg_paths, root, user, control_set, lenient, skip_foreign, encoding, dry_run,
-            output, in_place, timestamp, verify) -> None:
+            output, in_place, timestamp, verify, as_json) -> None:
     """Apply .reg files to TARGET, all or nothing. Strict: a line Windows would skip or
     reject is an error (exit 3) unless --lenient. Keys outside ROOT: exit 4 unless
     --skip-foreign. In an image, every key goes to the hive that holds it, and every changed
@@ -133,12 +143,9 @@ def import_(hive_path, reg_paths, root, user, control_set, lenient, skip_foreign
         with closing(target):
             plans = _plans(target, patch, mode, skip_foreign)
             if dry_run:
-                for _, plan in plans:
-                    for item in plan.ops:
-                        click.echo(item.describe())
-                note(f"dry run: {sum(len(plan.ops) for _, plan in plans)} operation(s), nothing written")
+                _dry_run(plans, hive_path, as_json)
                 return
-            _apply(target, plans, write, progress)
+            _apply(target, plans, write, progress, as_json, hive_path)
 
 
 def _plans(target: Target, patch: Patch, mode, skip_foreign: bool) -> list:
@@ -174,6 +181,21 @@ def _plans(target: Target, patch: Patch, mode, skip_foreign: bool) -> list:
     return plans
 
 
+def _dry_run(plans: list, target_text: str, as_json: bool) -> None:
+    from .reports import data_json
+
+    if as_json:
+        emit_json({"command": "import", "target": target_text, "dry_run": True, "operations": [
+            {"kind": item.op.kind, "key": item.op.key, "hive": slot.mount, "targets": list(item.targets),
+             "name": item.op.name, "new": data_json(item.op.type, item.op.data)}
+            for slot, plan in plans for item in plan.ops]})
+        return
+    for _, plan in plans:
+        for item in plan.ops:
+            click.echo(item.describe())
+    note(f"dry run: {sum(len(plan.ops) for _, plan in plans)} operation(s), nothing written")
+
+
 def foreign_reasons(foreign: list) -> dict[str, str]:
     return {op.key: why for op, why in foreign}
 
@@ -199,26 +221,29 @@ def _route(target, patch: Patch) -> tuple[list[tuple[Slot, Patch]], list]:
     return list(groups.values()), foreign
 
 
-def _apply(target: Target, plans: list, write, progress) -> None:
+def _apply(target: Target, plans: list, write, progress, as_json: bool, target_text: str) -> None:
     from ..regfile.apply import apply_plan, final_effects
     from ..verify import Expect
 
-    summaries, expect = [], []
+    summaries, expect, warnings = [], [], []
     for slot, plan in plans:
         counts = apply_plan(slot.hive, plan, progress)
-        for message in counts.notes:
-            warn(message)
+        warnings.extend(counts.notes)
         summaries.append((slot, counts))
         if write.verify:
             expect.extend((_location(slot), Expect(e.key, e.name, e.type, e.data, e.present))
                           for e in final_effects(plan))
-    written = commit(target, write, expect)
+    outcome = commit(target, write, expect)
+    hives = [dict(counts.to_json(), mount=slot.mount, path=slot.relative or slot.shown) for slot, counts in summaries]
+    doc = reports.document("import", target_text, outcome, [], write.in_place, warnings, hives=hives)
+    if not as_json:
+        for message in warnings:
+            warn(message)
     if isinstance(target, HiveTarget):
-        note(f"{summaries[0][1].summary()} -> {write.path}")
-        return
-    for slot, counts in summaries:
-        note(f"{slot.mount} ({slot.relative}): {counts.summary()}")
-    note(f"wrote {len(written)} file(s): {', '.join(written)}" if written else "no hive changed")
+        lines = [summaries[0][1].summary()] if summaries else []
+    else:
+        lines = [f"{slot.mount} ({slot.relative}): {counts.summary()}" for slot, counts in summaries]
+    reports.finish(doc, as_json, lines)
 
 
 def _location(slot: Slot):
@@ -237,11 +262,14 @@ def _location(slot: Slot):
 @click.option("--encoding", "codepage", default="cp1252", show_default=True, metavar="CP",
               help="ANSI code page of a REGEDIT4 file.")
 @utf8_option
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences (like git diff).")
+@json_option
 @wait_option
-def diff(old_path, new_path, output, root, regedit4, codepage, utf8) -> None:
+def diff(old_path, new_path, output, root, regedit4, codepage, utf8, exit_code, as_json) -> None:
     """Write a .reg patch that turns OLD into NEW: new and deleted keys, new, changed and
     deleted values, nothing else. `hivetool import OLD PATCH.reg` then gives NEW's content.
-    Two images are compared hive by hive; a hive found on one side only is reported."""
+    Two images are compared hive by hive; a hive found on one side only is reported. --json
+    prints the operations as JSON (the .reg goes to -o, if given)."""
     from ..regfile.diff import diff_hives
     from ..regfile.emit import emit_patch
 
@@ -260,12 +288,22 @@ def diff(old_path, new_path, output, root, regedit4, codepage, utf8) -> None:
             warn_dirty(target)
         writer = emit_patch(patch, dialect(regedit4), False, codepage)
         report_losses(writer.losses)
-        write_text(writer.finish(), output, regedit4, utf8)
+        if output is not None or not as_json:
+            write_text(writer.finish(), output, regedit4, utf8)
     kinds: dict[str, int] = {}
     for op in patch:
         kinds[op.kind] = kinds.get(op.kind, 0) + 1
-    shown = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in kinds.items()) or "no differences"
-    note(f"{len(patch)} operation(s): {shown}" + (f" -> {output}" if output else ""))
+    if as_json:
+        from .reports import data_json
+
+        emit_json({"command": "diff", "old": old_path, "new": new_path, "output": output, "differences": len(patch),
+                   "counts": kinds, "operations": [{"kind": op.kind, "key": op.key, "name": op.name,
+                                                    "new": data_json(op.type, op.data)} for op in patch]})
+    else:
+        shown = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in kinds.items()) or "no differences"
+        note(f"{len(patch)} operation(s): {shown}" + (f" -> {output}" if output else ""))
+    if exit_code and len(patch):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
 def _diff_images(old, new) -> Patch:

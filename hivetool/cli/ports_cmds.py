@@ -120,19 +120,28 @@ def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify,
         plan = _plan(file_name, hive, profile, settings, control_set, os_choice, software, reserve, force,
                      from_software)
         errors = plan.errors
+        outcome = None
         if not errors:
             apply_plan(hive, plan)
             here = Location(slot, "")
             expect = [(here, Expect(c.key, c.value_name, c.request.setting.type, c.request.raw)) for c in plan.changes]
             expect += [(here, Expect(r.key, "ReservedPorts", 7, encode_multi(list(r.new)))) for r in plan.reserve]
-            commit(target, write, expect)
+            outcome = commit(target, write, expect)
+    written = bool(outcome and outcome.written)
     if as_json:
-        emit_json(render.plan_json(plan, "set", hive_path, write.path, not errors, not errors, False))
+        document = render.plan_json(plan, "set", hive_path, write.path, written, not errors, False)
+        document["changed"] = bool(outcome and outcome.changed)
+        emit_json(document)
     else:
         click.echo("\n".join(render.report_lines(plan, hive_path, False, refused=bool(errors))))
     if errors:
         raise ValidationError(f"{len(errors)} validation error(s); nothing written (--force writes anyway)")
-    note(f"wrote {write.path}")
+    if outcome.changed:
+        note(f"wrote {write.path}")
+    elif outcome.written:
+        note(f"unchanged: the hive already holds these ports -> {write.path} (an unchanged copy)")
+    else:
+        note("unchanged: the hive already holds these ports; nothing written")
 
 
 @ports.command(name="check")
@@ -226,7 +235,8 @@ def _emit_missing(name: str, missing: list[str], as_json: bool, documents: list)
               help="The Windows generation the ports are validated for (default: the profile's era: nt4 for "
               "exchange55, 2000 and 2003 for those Exchange versions, otherwise vista+).")
 @click.option("--force", is_flag=True, help="Write despite validation errors.")
-def reg(profile_name, settings, output, regedit4, utf8, os_choice, force) -> None:
+@json_option
+def reg(profile_name, settings, output, regedit4, utf8, os_choice, force, as_json) -> None:
     """A .reg file that regedit or reg import accepts, for a running machine.
 
     There is no --reserve here: Tcpip's ReservedPorts is a REG_MULTI_SZ, and a .reg file can
@@ -236,13 +246,24 @@ def reg(profile_name, settings, output, regedit4, utf8, os_choice, force) -> Non
 
     if regedit4 and utf8:
         raise UsageError("--utf8 writes a version 5.00 file; --regedit4 writes an ANSI REGEDIT4 file: give one")
+    if as_json and (output is None or output == "-"):
+        raise UsageError("--json prints a report on standard output: give the .reg file with -o FILE.reg")
     guard_output(output, stdout_allowed=True)
     profile = catalog.profile(profile_name)
     data, findings = profile_reg(profile, settings, os_choice or PROFILE_ERA_OS.get(profile.name, "vista+"),
                                  regedit4, force)
+    refused = any(f.level == "error" for f in findings)
+    if as_json:
+        if not refused:
+            write_reg_text(data, output, not regedit4, utf8)
+        emit_json({"command": "ports reg", "profile": profile.name, "output": output, "written": not refused,
+                   "findings": [f.to_json() for f in findings]})
+        if refused:
+            raise click.exceptions.Exit(ValidationError.exit_code)
+        return
     for finding in findings:
         click.echo(f"hivetool: {finding.line()}", err=True)
-    if any(f.level == "error" for f in findings):
+    if refused:
         raise ValidationError("validation errors; nothing written (--force writes anyway)")
     write_reg_text(data, output, not regedit4, utf8)
     if output and output != "-":
@@ -255,9 +276,12 @@ def reg(profile_name, settings, output, regedit4, utf8, os_choice, force) -> Non
 @click.option("--from", "from_hive", metavar="HIVE", help="Take the pinned ports from this hive instead.")
 @click.option("--rules", type=click.Choice(["nftables", "iptables", "netsh", "json"]), default="nftables",
               show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="The openings as JSON (the same as --rules json).")
 @wait_option
-def firewall(profile_name, settings, from_hive, rules) -> None:
+def firewall(profile_name, settings, from_hive, rules, as_json) -> None:
     """Firewall rules for TCP 135 plus the pinned ports."""
+    if as_json:
+        rules = "json"
     from ..profiles.firewall import openings, render as render_rules
 
     if from_hive and (profile_name or settings):

@@ -143,16 +143,24 @@ def reg_check(reg_paths, encoding, as_json) -> None:
               help="Code page of a file without a UTF-16 byte-order mark (default: cp1252, or UTF-8 with a "
               "warning when the file is valid UTF-8), and of the output with --regedit4 (default: cp1252).")
 @utf8_option
-def reg_fmt(reg_path, output, regedit4, encoding, utf8) -> None:
+@json_option
+def reg_fmt(reg_path, output, regedit4, encoding, utf8, as_json) -> None:
     """Rewrite FILE.reg in regedit's exact layout (UTF-16, CRLF, blank lines, hex wrapping).
     A file Windows would read differently from how it looks is refused (exit 3): `reg check`
     shows why. A file `hivetool export` wrote comes out unchanged."""
     from ..regfile.emit import emit_patch
 
     check_dialect_options(regedit4, utf8)
+    if as_json and (output is None or output == STDOUT):
+        raise UsageError("--json prints a report on standard output: give the output file with -o OUT")
     guard_output(output, (), (reg_path,), stdout_allowed=True)
     patch = read_reg_files((reg_path,), encoding, False, " (`hivetool reg check` lists every such line)")
     writer = emit_patch(patch, dialect(regedit4), False, encoding or DEFAULT_CODEPAGE)
+    if as_json:
+        write_text(writer.finish(), output, regedit4, utf8)
+        emit_json({"command": "reg fmt", "input": reg_path, "output": output, "operations": len(patch),
+                   "losses": [{"key": loss.key, "name": loss.name, "reason": loss.reason} for loss in writer.losses]})
+        return
     report_losses(writer.losses)
     write_text(writer.finish(), output, regedit4, utf8)
     if output:

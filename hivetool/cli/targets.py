@@ -3,6 +3,7 @@ write what changed back, all or nothing."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import click
@@ -102,12 +103,23 @@ def say_control_sets(target: Target) -> None:
     target.warnings.clear()
 
 
-def commit(target: Target, write: WriteTarget, expect: list[tuple[Location, Expect]] | None = None) -> list[str]:
+@dataclass
+class Outcome:
+    """What a write did: whether any hive changed, and the files written. A command that changes
+    nothing writes nothing in place, and with -o hands on an unchanged copy of its input."""
+
+    changed: bool
+    written: list[str]
+
+
+def commit(target: Target, write: WriteTarget, expect: list[tuple[Location, Expect]] | None = None) -> Outcome:
     """Write the target's changed hives (with --verify, each read back first). A single hive
     goes through the usual save; an image's hives go together, all or nothing."""
+    if not target.changed():
+        return Outcome(False, [] if write.in_place else _unchanged_copy(target, write.path))
     if isinstance(target, HiveTarget):
         save(target.hive, write, [e for _, e in expect or []])
-        return [write.path]
+        return Outcome(True, [write.path])
     from ..verify import verify_hive_file
 
     def verify_for(slot: Slot):
@@ -119,12 +131,24 @@ def commit(target: Target, write: WriteTarget, expect: list[tuple[Location, Expe
     written = target.commit(None if write.in_place else write.path, verify_for, in_place=write.in_place)
     for relative in getattr(target, "emptied_logs", []):
         note(f"emptied the stale transaction log {relative}")
-    return written
+    return Outcome(True, written)
 
 
-def describe_written(written: list[str]) -> str:
-    return ", ".join(written) if written else "nothing (no hive changed)"
+def _unchanged_copy(target: Target, output: str) -> list[str]:
+    """-o when nothing changed: a byte-identical copy of a hive file or a WIM; for an image
+    folder, whose output holds only changed hives, the (empty) output folder."""
+    from ..fileio import copy_file
+    from ..image.spec import WIM
+
+    if isinstance(target, HiveTarget):
+        copy_file(target.path, output)
+        return [output]
+    if getattr(target, "spec", None) is not None and target.spec.kind == WIM:
+        copy_file(target.spec.path, output)
+        return [f"{output}:{target.spec.index}"]
+    os.makedirs(output, exist_ok=True)
+    return [output]
 
 
-__all__ = ["commit", "control_set_option", "describe_written", "input_files", "open_for_read", "open_for_write",
+__all__ = ["Outcome", "commit", "control_set_option", "input_files", "open_for_read", "open_for_write",
            "say_control_sets", "user_option", "warn_dirty", "write_target_for"]

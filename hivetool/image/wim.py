@@ -7,7 +7,7 @@ several GB is neither extracted nor copied. Paths match whatever their case
 back at the stored spelling.
 
 What a write keeps (:mod:`.wim_write`): each replaced file keeps its security descriptor,
-attributes, creation time, short name and named streams, because it goes back through a
+attributes and creation time, because it goes back through a
 scratch NTFS volume onto which wimlib extracted it; its last-write time becomes the time of
 the write. The image's folders are not touched. A file new to the image gets no security
 descriptor (so Windows gives it its folder's inherited ACL) and FILE_ATTRIBUTE_NORMAL.

@@ -277,6 +277,13 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
         # Its value-count field holds a predefined handle, not values: nothing would read them.
         raise RefusedUnsafe(f"{key.path!r} is a predefined-handle key (flag 0x40); it cannot hold values")
 
+    if existing is not None and _holds(hive, existing, value_type, data):
+        # Already so: an idempotent no-op, which changes no byte (not even the key's time), so
+        # that a pipeline step repeated on every build writes nothing. A dirty hive still
+        # refuses: what it shows may be stale.
+        hive.require_clean("set a value")
+        hive.unchanged_sets += 1
+        return False
     _begin(hive, "set a value")
     if existing is not None:
         vk_at, _ = space.payload(existing, "value")
@@ -304,6 +311,16 @@ def set_value(hive: "Hive", key: Key, name: str, value_type: int, data: bytes) -
     NK.struct.pack_into(hive.buf, at, *rec)  # hive.buf: allocations may have replaced the buffer
     space.settle()
     return created
+
+
+def _holds(hive: "Hive", vk_cell: int, value_type: int, data: bytes) -> bool:
+    """Whether the value at ``vk_cell`` already has this type and these bytes (a value whose
+    data cannot be read does not: setting it is how it gets repaired)."""
+    try:
+        value = hive.read_value(vk_cell)
+    except HiveFormatError:
+        return False
+    return value.type == value_type and value.raw == data
 
 
 def _append_to_value_list(hive: "Hive", list_cell: int | None, count: int, vk_cell: int) -> int:

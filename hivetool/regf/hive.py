@@ -49,6 +49,7 @@ class Hive:
         self.root_cell = self.header.root_cell
         self.nk_decodes = 0  # how many key nodes were decoded: lookups must stay on their path
         self.modified = False
+        self.unchanged_sets = 0  # set_value calls that found the value already so (no-ops)
         self.sequence_floor = 0  # raised by log replay: a save must go above every log sequence
         # Kept by edit.py for keys it changes, so a run of edits on one key (an import) does
         # not re-read its whole subkey list or re-decode every value name each time.

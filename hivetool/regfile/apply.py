@@ -237,7 +237,11 @@ def apply_plan(hive: Hive, plan: Plan, progress: Progress = QUIET) -> ApplyCount
     if len(plan.ops) >= BULK_MIN_OPS and is_empty(hive):
         apply_bulk(hive, plan, counts, progress)
         return counts
-    return run_steps(plan.ops, _HiveStore(hive), counts, progress)
+    before = hive.unchanged_sets
+    run_steps(plan.ops, _HiveStore(hive), counts, progress)
+    counts.values_unchanged = hive.unchanged_sets - before
+    counts.values_set -= counts.values_unchanged
+    return counts
 
 
 def apply_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int = "auto",

@@ -20,11 +20,17 @@ class ApplyCounts:
     keys_deleted: int = 0
     values_set: int = 0
     values_deleted: int = 0
+    values_unchanged: int = 0  # set operations that found the value already so
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        unchanged = f", {self.values_unchanged} already so" if self.values_unchanged else ""
         return (f"{self.keys_created} key(s) created, {self.keys_deleted} deleted; "
-                f"{self.values_set} value(s) set, {self.values_deleted} deleted")
+                f"{self.values_set} value(s) set, {self.values_deleted} deleted{unchanged}")
+
+    def to_json(self) -> dict:
+        return {"keys_created": self.keys_created, "keys_deleted": self.keys_deleted, "values_set": self.values_set,
+                "values_deleted": self.values_deleted, "values_unchanged": self.values_unchanged}
 
 
 class KeyStore(Protocol):
