@@ -14,9 +14,7 @@ from ..image.spec import FOLDER, HIVE, WIM, parse_target
 from ..image.target import HiveTarget, Location, OpenOptions, Slot, Target, open_target
 from ..timeutil import Clock
 from ..verify import Expect
-from .common import (
-    WriteTarget, current_wait, guard_output, input_files, note, save, warn,
-)
+from .common import WriteTarget, current_wait, input_files, note, save, warn
 
 
 def user_option(func: Callable) -> Callable:
@@ -74,11 +72,9 @@ def write_target_for(text: str, output: str | None, in_place: bool, timestamp: s
             raise UsageError(f"-o {output} is the image itself: use --in-place to change it")
         if spec.kind == WIM:
             refuse_output_over_inputs(output, [spec.path, *[p for p in other_inputs if p != "-"]])
-        else:
-            guard_output(None, (), ())
-            for other in other_inputs:
-                if other != "-" and os.path.exists(output) and os.path.exists(other) and os.path.samefile(output, other):
-                    raise UsageError(f"-o {output} names an input of this command")
+        elif os.path.exists(output) and not os.path.isdir(output):
+            # Hives go below OUTDIR by renames: no input file is ever written through.
+            raise UsageError(f"-o {output}: an image folder's output is a folder (its changed hives go below it)")
     return WriteTarget(output or str(spec), Clock.resolve(timestamp), verify, in_place)
 
 
