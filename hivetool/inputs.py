@@ -93,8 +93,8 @@ class InputFile:
         return _read_fd(self.fd, self.path, head)
 
     def close(self) -> None:
-        """Release the lock and the descriptor. ``LOCK_UN`` first: a mapping made from the
-        descriptor shares its open file description and would otherwise keep the lock."""
+        """Release the lock and the descriptor (a mapping made from it stays valid). ``LOCK_UN``
+        first: the mapping shares the open file description and would otherwise keep the lock."""
         if self.fd < 0:
             return
         if self.lock is not None and fcntl is not None:

@@ -93,6 +93,15 @@ def test_every_output_validates(files, capsys):
         document = run_json(capsys, argv + ["--json"])
         jsonschema.validate(document, schema(name))
         seen.add(name)
+    state = files["dir"] / "state.toml"
+    state.write_text('[[value]]\npath = \'HKLM\\SYSTEM\\CurrentControlSet\\X\'\nname = "v"\ndata = 1\n'
+                     '[[absent]]\npath = \'HKLM\\SYSTEM\\ControlSet001\\Services\\MSExchangeMTA\'\n')
+    receipt = files["dir"] / "receipt.json"
+    jsonschema.validate(run_json(capsys, ["apply", files["hive"], state, "--check", "--json"]), schema("apply-check"))
+    jsonschema.validate(run_json(capsys, ["apply", files["hive"], state, "-o", files["dir"] / "ap", "--receipt",
+                                          receipt, "--json"]), schema("apply"))
+    jsonschema.validate(json.loads(receipt.read_text()), schema("receipt"))
+    seen |= {"apply", "apply-check", "receipt"}
     assert seen == set(make_schemas.SCHEMAS) - {"image-info", "replay", "replay-image"}
 
 

@@ -76,6 +76,14 @@ FINDING = obj("A validation finding.", {
 LOSS = obj("A value the written .reg file does not carry exactly.", {
     "key": s("Key."), "name": s("Value name.", NULLABLE_STR), "reason": s("Why."),
 })
+STATE_CHANGE = obj("One change made by apply.", {
+    "origin": s("file:line of the item that asked for it."), "kind": s("value, key, absent or exact."),
+    "path": s("The key, full registry path."), "name": s("Value name; null for a key.", NULLABLE_STR),
+    "action": s("created, updated or deleted."), "old": NULL_DATA, "new": NULL_DATA,
+    "type_changed": s("The value's type changed.", "boolean"), "setting": s("A ports setting's name."),
+    "keys": s("A deleted key: keys removed.", "integer"),
+}, required=["origin", "kind", "path", "name", "action", "old", "new"])
+FILE = obj("A file and its digest.", {"path": s("Path."), "sha256": s("SHA-256, hex."), "size": s("Bytes.", "integer")})
 WRITE = {
     "command": s("The command."),
     "target": s("The TARGET as given."),
@@ -221,6 +229,32 @@ SCHEMAS: dict[str, dict] = {
         "title": s("What the rules are for."), "protocol": s("tcp."), "direction": s("inbound."),
         "ports": arr("Ports or ranges to open.", obj("One opening.", {"port": s("Port or range."),
                                                                        "for": s("Why.")}))}),
+    "apply": obj("hivetool apply --json", {
+        "command": s("apply"), "target": s("The TARGET."), "states": arr("The STATE files, in order.", {"type": "string"}),
+        "in_place": s("--in-place was given.", "boolean"),
+        "changed": s("Whether any hive changed; false: nothing written in place, -o got an unchanged copy.",
+                     "boolean"),
+        "written": arr("Files written.", {"type": "string"}),
+        "changes": arr("Every change, in the state's order.", STATE_CHANGE),
+        "warnings": arr("Warnings (a second control set written, ports findings).", {"type": "string"})}),
+    "apply-check": obj("hivetool apply --check --json", {
+        "command": s("apply --check"), "target": s("The TARGET."), "ok": s("Everything holds (exit 0).", "boolean"),
+        "counts": s("Results by status.", "object"), "fix_reg": s("--fix-reg, if given.", NULLABLE_STR),
+        "results": arr("One per item and place compared.", obj("One result.", {
+            "origin": s("file:line of the item."), "kind": s("value, key, absent or exact."),
+            "path": s("The path compared (CurrentControlSet resolved)."), "given": s("The path as the state gives it."),
+            "name": s("Value name; null for a key.", NULLABLE_STR), "status": s("ok, differs, missing or unexpected."),
+            "expected": NULL_DATA, "actual": NULL_DATA,
+            "extras": arr("An exact key: what it holds that the state does not declare.", {"type": "object"}),
+            "ports": s("A [[ports]] item: its profile and setting.", "object"),
+        }, required=["origin", "kind", "path", "given", "name", "status", "expected", "actual", "extras"]))}),
+    "receipt": obj("hivetool apply --receipt FILE.json", {
+        "tool": s("hivetool"), "version": s("Its version."),
+        "command": arr("The arguments, without --receipt.", {"type": "string"}), "target": s("The TARGET."),
+        "states": arr("Each STATE file.", FILE), "timestamp": s("The time written into the hives (--timestamp)."),
+        "changed": s("Whether anything changed.", "boolean"),
+        "files_before": arr("The target's files before.", FILE), "files_after": arr("The files written.", FILE),
+        "changes": arr("Every change.", STATE_CHANGE)}),
     "ports-list": arr("hivetool ports list --json", obj("One profile.", {
         "profile": s("Name."), "hive": s("SYSTEM or SOFTWARE."), "title": s("Title."), "sources": s("Sources."),
         "settings": arr("Its settings.", {"type": "object"})})),

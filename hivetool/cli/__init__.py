@@ -34,6 +34,7 @@ COMMANDS = {
     "replay": ("log_cmds", "replay"),
     "compact": ("maint_cmds", "compact"),
     "image": ("image_cmds", "image"),
+    "apply": ("apply_cmds", "apply"),
 }
 
 
@@ -84,7 +85,16 @@ def _escape_unprintable_output() -> None:
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process ended by SIGPIPE, as cat is
 
 
+_ARGV: list[str] = []
+
+
+def invoked_args() -> list[str]:
+    """The arguments this run of the command line was given (receipts record them)."""
+    return list(_ARGV)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _ARGV[:] = list(sys.argv[1:] if argv is None else argv)
     _escape_unprintable_output()
     try:
         # Without standalone mode click returns the code of a ``click.exceptions.Exit``

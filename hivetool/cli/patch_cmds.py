@@ -182,7 +182,7 @@ def _plans(target: Target, patch: Patch, mode, skip_foreign: bool) -> list:
 
 
 def _dry_run(plans: list, target_text: str, as_json: bool) -> None:
-    from .reports import data_json
+    from ..regf.types import data_json
 
     if as_json:
         emit_json({"command": "import", "target": target_text, "dry_run": True, "operations": [
@@ -294,7 +294,7 @@ def diff(old_path, new_path, output, root, regedit4, codepage, utf8, exit_code, 
     for op in patch:
         kinds[op.kind] = kinds.get(op.kind, 0) + 1
     if as_json:
-        from .reports import data_json
+        from ..regf.types import data_json
 
         emit_json({"command": "diff", "old": old_path, "new": new_path, "output": output, "differences": len(patch),
                    "counts": kinds, "operations": [{"kind": op.kind, "key": op.key, "name": op.name,

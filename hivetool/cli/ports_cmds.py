@@ -136,12 +136,9 @@ def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify,
         click.echo("\n".join(render.report_lines(plan, hive_path, False, refused=bool(errors))))
     if errors:
         raise ValidationError(f"{len(errors)} validation error(s); nothing written (--force writes anyway)")
-    if outcome.changed:
-        note(f"wrote {write.path}")
-    elif outcome.written:
-        note(f"unchanged: the hive already holds these ports -> {write.path} (an unchanged copy)")
-    else:
-        note("unchanged: the hive already holds these ports; nothing written")
+    from .reports import say_outcome
+
+    say_outcome(outcome, "these ports", f"wrote {write.path}")
 
 
 @ports.command(name="check")

@@ -9,18 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..regf.types import decode, type_name
+from ..regf.types import data_json
 from .common import emit_json, note
 from .targets import Outcome
-
-
-def data_json(value_type: int | None, raw: bytes | None) -> dict[str, Any] | None:
-    """A value's type and data as JSON: decoded as ``ls --json`` shows it, and the raw bytes."""
-    if value_type is None or raw is None:
-        return None
-    data = decode(value_type, raw)
-    return {"type": type_name(value_type), "type_id": value_type,
-            "data": data.hex() if isinstance(data, (bytes, bytearray)) else data, "raw": bytes(raw).hex()}
 
 
 def change(path: str, name: str | None, action: str, old: tuple[int, bytes] | None = None,
@@ -45,6 +36,17 @@ def document(command: str, target: str, outcome: Outcome | None, changes: list[d
         "warnings": warnings or [],
         **extra,
     }
+
+
+def say_outcome(outcome: Outcome, what: str, changed_line: str) -> None:
+    """The last line of a writing command: ``changed_line``, or that the target already held
+    ``what`` (and whether an unchanged copy was handed on)."""
+    if outcome.changed:
+        note(changed_line)
+    elif outcome.written:
+        note(f"unchanged: the target already holds {what} -> {', '.join(outcome.written)} (an unchanged copy)")
+    else:
+        note(f"unchanged: the target already holds {what}; nothing written")
 
 
 def finish(doc: dict[str, Any], as_json: bool, lines: list[str] | None = None) -> None:

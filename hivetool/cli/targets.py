@@ -94,7 +94,8 @@ def warn_dirty(target: Target) -> None:
 
 
 def say_control_sets(target: Target) -> None:
-    for message in target.warnings:
+    """The warnings the target's mapping gathered (a second control set written, ...), once each."""
+    for message in dict.fromkeys(target.warnings):
         warn(message)
     target.warnings.clear()
 

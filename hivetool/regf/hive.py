@@ -98,9 +98,13 @@ class Hive:
             source.close()
             raise
         hive.source_identity = source.identity
-        if for_update or not isinstance(image, bytearray):
-            hive._source = source  # a mapped file is read as it is used: keep it locked
+        if for_update:
+            hive._source = source  # the exclusive lock lasts until close()
         else:
+            # Read (or mapped: the mapping keeps its own reference to the file, and hivetool's
+            # writers replace a file by a rename, which leaves a mapped inode as it was): the
+            # shared lock has done its part, and holding it would block every in-place writer
+            # for as long as this object lives.
             source.close()
         return hive
 

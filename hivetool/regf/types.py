@@ -43,6 +43,17 @@ STRING_TYPES = (RegType.SZ, RegType.EXPAND_SZ, RegType.LINK)
 NUMBER_SIZES = {RegType.DWORD: 4, RegType.DWORD_BIG_ENDIAN: 4, RegType.QWORD: 8}
 
 
+def data_json(value_type: int | None, raw: bytes | None) -> dict[str, Any] | None:
+    """A value's type and data as JSON (what ``ls --json``, change reports and state checks
+    show): the type's name and number, ``data`` decoded (a number, a string, a list of strings,
+    or hex for other types) and the exact ``raw`` bytes in hex, on which comparisons are made."""
+    if value_type is None or raw is None:
+        return None
+    data = decode(value_type, raw)
+    return {"type": type_name(value_type), "type_id": value_type,
+            "data": data.hex() if isinstance(data, (bytes, bytearray)) else data, "raw": bytes(raw).hex()}
+
+
 def type_name(value_type: int) -> str:
     """``REG_DWORD`` for known types, ``0xffff0011`` for others."""
     try:
