@@ -213,3 +213,23 @@ name = "Servers"
     assert run(capsys, "apply", image, state, "--user", "default", "--in-place")[0] == 0
     assert digests(image) == before
     assert run(capsys, "apply", image, state, "--user", "default", "--check")[0] == 0
+
+
+def test_outputs_may_not_name_a_file_inside_an_image(tmp_path, capsys):
+    image = build_image(tmp_path / "image")
+    state = tmp_path / "s.toml"
+    state.write_text("[[key]]\npath = 'HKLM\\SOFTWARE\\Vendor'\n")
+    software = image / "Windows/System32/config/SOFTWARE"
+    before = digests(image)
+    code, _, err = run(capsys, "apply", image, state, "--in-place", "--receipt", software)
+    assert code == 2 and "names an input" in err
+    code, _, err = run(capsys, "apply", image, state, "--check", "--fix-reg", software)
+    assert code == 2 and "names an input" in err
+    assert digests(image) == before
+
+
+def test_diff_exit_code(setup, capsys):
+    hive, state, d = setup["hive"], setup["state"], setup["dir"]
+    assert run(capsys, "diff", hive, hive, "--exit-code", "-o", d / "none.reg")[0] == 0
+    assert run(capsys, "apply", hive, state, "-o", d / "changed")[0] == 0
+    assert run(capsys, "diff", hive, d / "changed", "--exit-code", "-o", d / "some.reg")[0] == 1

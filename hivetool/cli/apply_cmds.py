@@ -12,8 +12,8 @@ from ..fileio import atomic_write
 from .common import emit_json, guard_output, json_option, replay_option, warn, write_options
 from .reports import say_outcome
 from .targets import (
-    commit, control_set_option, open_for_read, open_for_write, say_control_sets, user_option, warn_dirty,
-    write_target_for,
+    commit, control_set_option, open_for_read, open_for_write, refuse_over_target_files, say_control_sets,
+    user_option, warn_dirty, write_target_for,
 )
 
 
@@ -74,6 +74,7 @@ def _check(hive_path, state, mode, user, replay_logs, log_paths, show_diff, fix_
 
     target = open_for_read(hive_path, replay_logs, log_paths, user)
     target.options.control_set_mode = mode
+    refuse_over_target_files(fix_reg, target)
     with closing(target):
         results = check_state(target, state, mode)
         warn_dirty(target)
@@ -113,6 +114,7 @@ def _apply(hive_path, state, write, mode, user, replay_logs, log_paths, show_dif
     from ..state import apply_plan, expectations, plan_state
 
     target = open_for_write(hive_path, write, replay_logs, log_paths, user, mode)
+    refuse_over_target_files(receipt, target)
     with closing(target):
         before = _fingerprints(target) if receipt else []
         plan = plan_state(target, state, mode)  # a ports validation error is exit 4 here, as in ports set

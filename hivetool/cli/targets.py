@@ -78,6 +78,20 @@ def write_target_for(text: str, output: str | None, in_place: bool, timestamp: s
     return WriteTarget(output or str(spec), Clock.resolve(timestamp), verify, in_place)
 
 
+def refuse_over_target_files(output: str | None, target: Target) -> None:
+    """An output (a receipt, a fix .reg) may not name a file of the target either: in an image,
+    any hive or transaction log (checked once the image's hives are known, before any write)."""
+    if output is None:
+        return
+    from ..regf.logfiles import find_logs
+
+    files = []
+    for slot in target.slots():
+        files.append(str(slot.local))
+        files.extend(str(log) for log in find_logs(slot.local))
+    refuse_output_over_inputs(output, files)
+
+
 def warn_dirty(target: Target) -> None:
     """Reading a dirty hive without its logs shows stale data: say so, once per hive."""
     for slot in target.opened():
