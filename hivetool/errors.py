@@ -119,12 +119,12 @@ class NotFound(HivetoolError):
     exit_code = EXIT_NOT_FOUND
 
 
-class KeyNotFound(NotFound):
-    pass
+class KeyNotFound(NotFound, LookupError):
+    """A key does not exist (also a LookupError, as a missing mapping entry is)."""
 
 
-class ValueNotFound(NotFound):
-    pass
+class ValueNotFound(NotFound, LookupError):
+    """A value does not exist (also a LookupError)."""
 
 
 class HiveIOError(HivetoolError):

@@ -181,7 +181,7 @@ def infer_root(hive: Hive, file_name: str | None = None, given: str | None = Non
     shown = base or "this hive"
     raise UsageError(
         f"cannot tell which registry path {shown} is mounted at (neither its content nor its file name says); "
-        r"give it with --root, e.g. --root 'HKEY_LOCAL_MACHINE\SOFTWARE'"
+        r"give it with root=..., e.g. root='HKEY_LOCAL_MACHINE\SOFTWARE'"
     )
 
 
@@ -246,10 +246,10 @@ def parse_control_set_mode(text: str | int) -> str | int:
         match = _CONTROL_SET.match(text.strip())
         digits = match.group(1) if match else text.strip()
         if not digits.isdigit():
-            raise UsageError(f"--control-set {text!r}: use auto, default, current, all or a number such as 1")
+            raise UsageError(f"control_set_mode={text!r}: use auto, default, current, all or a number such as 1")
         number = int(digits)
     if not 1 <= number <= 999:
-        raise UsageError(f"--control-set {number}: control sets are numbered 1 to 999")
+        raise UsageError(f"control_set_mode={number!r}: control sets are numbered 1 to 999")
     return number
 
 
@@ -271,7 +271,7 @@ def select_control_sets(hive: Hive, mode: str | int = "auto") -> ControlSetChoic
         try:
             name = hive.root.subkey(wanted).name
         except KeyNotFound:
-            raise ControlSetError(f"--control-set {mode}: the hive has no {wanted} key") from None
+            raise ControlSetError(f"control_set_mode={mode!r}: the hive has no {wanted} key") from None
         return ControlSetChoice((name,), (), f"CurrentControlSet -> {name} (as asked)")
     select = _select_key(hive)
     if mode == "current":
@@ -285,7 +285,7 @@ def select_control_sets(hive: Hive, mode: str | int = "auto") -> ControlSetChoic
         return ControlSetChoice((default,), (), f"CurrentControlSet -> {default} (Select\\Default = Select\\Current)")
     warning = (
         f"Select\\Default names {default} but Select\\Current names {current}: writing both "
-        "(--control-set default or current writes one)"
+        "(control_set_mode='default' or 'current' writes one)"
     )
     return ControlSetChoice(
         (default, current), (warning,),

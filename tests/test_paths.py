@@ -105,7 +105,7 @@ def test_content_wins_over_the_file_name():
 
 
 def test_without_content_or_file_name_the_root_must_be_given():
-    with pytest.raises(UsageError, match="give it with --root"):
+    with pytest.raises(UsageError, match="give it with root="):
         infer_root(hive_with(["Unrelated"]), "mystery.hiv")
 
 
@@ -142,7 +142,7 @@ def test_auto_writes_default_and_current_with_a_warning_when_they_differ():
     choice = select_control_sets(system_hive(current=2, default=1, sets=(1, 2, 3)), "auto")
     assert choice.sets == ("ControlSet001", "ControlSet002")
     assert choice.warnings == ("Select\\Default names ControlSet001 but Select\\Current names ControlSet002: "
-                               "writing both (--control-set default or current writes one)",)
+                               "writing both (control_set_mode='default' or 'current' writes one)",)
 
 
 @pytest.mark.parametrize("mode, sets", [("default", ("ControlSet001",)), ("current", ("ControlSet002",)),
@@ -164,7 +164,7 @@ def test_set_numbers_use_three_digits_from_ten_on():
 @pytest.mark.parametrize("hive, mode, message", [
     (lambda: system_hive(current=1, default=4, sets=(1,)), "auto", "Select\\Default is 4, but the hive has no ControlSet004"),
     (lambda: system_hive(current=0, default=1, sets=(1,)), "current", "Select\\Current is 0; control sets are numbered from 1"),
-    (lambda: system_hive(sets=(1,)), 7, "--control-set 7: the hive has no ControlSet007 key"),
+    (lambda: system_hive(sets=(1,)), 7, "control_set_mode=7: the hive has no ControlSet007 key"),
     (lambda: hive_with(["ControlSet001"]), "auto", "the hive has no Select key"),
     (lambda: hive_with(["Select"]), "all", "the hive has no ControlSetNNN key"),
 ])

@@ -127,7 +127,7 @@ def test_foreign_keys_are_refused_listing_them_and_nothing_changes():
     assert str(caught.value) == (
         f"2 key(s) lie outside {SYSTEM}, the part of the registry this hive holds: "
         "HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor; HKEY_CURRENT_USER\\Software. "
-        "Nothing was written; --skip-foreign applies the rest and lists these")
+        "Nothing was written; skip_foreign=True applies the rest and lists these")
     assert bytes(hive.buf) == before
 
 

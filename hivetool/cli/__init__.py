@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("hivetool: aborted", err=True)
         return 130
     except HivetoolError as err:
-        click.echo(f"hivetool: error: {err}", err=True)
+        from .wording import in_cli_terms
+
+        click.echo(f"hivetool: error: {in_cli_terms(str(err))}", err=True)
         return err.exit_code
     except (BrokenPipeError, PipeClosed):
         # The reader of our output went away (``| head``): not an error of ours. Nothing more

@@ -153,8 +153,10 @@ def emit_json(document: Any) -> None:
 
 
 def warn(message: str) -> None:
+    from .wording import in_cli_terms
+
     _clear_progress()
-    click.echo(f"hivetool: warning: {message}", err=True)
+    click.echo(f"hivetool: warning: {in_cli_terms(message)}", err=True)
 
 
 def note(message: str) -> None:

@@ -71,19 +71,19 @@ def choose_user(given: str | None, users: list[UserProfile], default: UserProfil
         return ", ".join(names) or "none"
 
     if given is None:
-        raise UsageError(f"HKCU is a user's hive: say whose with --user NAME|SID|default (users in this image: "
+        raise UsageError(f"HKCU is a user's hive: say whose with user=NAME|SID|default (users in this image: "
                          f"{listing()})")
     wanted = given.upper()
     if wanted == "DEFAULT":
         if default is None or not default.ntuser:
-            raise KeyNotFound(f"--user default: the image has no Default profile hive ({listing()})")
+            raise KeyNotFound(f"user='default': the image has no Default profile hive ({listing()})")
         return default
     matches = [u for u in users if u.sid.upper() == wanted or u.name.upper() == wanted]
     if not matches:
-        raise UsageError(f"--user {given}: no such user in this image (users: {listing()})")
+        raise UsageError(f"user={given!r}: no such user in this image (users: {listing()})")
     user = matches[0]
     if not user.ntuser:
-        raise KeyNotFound(f"--user {given}: the profile {user.profile_path} has no NTUSER.DAT in the image"
+        raise KeyNotFound(f"user={given!r}: the profile {user.profile_path} has no NTUSER.DAT in the image"
                           + (f" ({user.problem})" if user.problem else ""))
     return user
 

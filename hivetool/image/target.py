@@ -203,7 +203,7 @@ def open_target(text: str, options: OpenOptions) -> Target:
     spec = parse_target(text)
     if spec.kind == HIVE:
         if options.user is not None:
-            raise UsageError("--user names a user of an image; a single hive file has no users to choose from")
+            raise UsageError("user= names a user of an image; a single hive file has no users to choose from")
         return HiveTarget(text, options)
     from .image import ImageTarget
 

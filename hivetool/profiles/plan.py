@@ -187,7 +187,7 @@ def make_plan(hive: Hive, file_name: str | None, profile: Profile, requests: lis
         sets, description = (), None
         os_guess = OsGuess(os_choice, "given with --os") if os_choice else _software_os(hive)
     if os_guess.os not in OS_CHOICES:
-        raise UsageError(f"--os {os_guess.os!r}: use one of {', '.join(OS_CHOICES)}")
+        raise UsageError(f"os_choice={os_guess.os!r}: use one of {', '.join(OS_CHOICES)}")
     plan = Plan(profile, requests, sets, description, os_guess, warnings=warnings)
     for control_set in sets or (None,):
         _plan_set(plan, hive, control_set, software)
@@ -199,8 +199,8 @@ def make_plan(hive: Hive, file_name: str | None, profile: Profile, requests: lis
         message = (f"{change.key}\\{change.value_name} is {change.old.type_name} of {len(change.old.raw)} bytes, "
                    f"not {type_name(change.request.setting.type)}")
         if not force:
-            raise TypeClash(message + "; --force overwrites it")
-        plan.findings.append(Finding("P-TYPE-CLASH", WARNING, message + " (overwritten: --force)", "Q148732",
+            raise TypeClash(message + "; force=True overwrites it")
+        plan.findings.append(Finding("P-TYPE-CLASH", WARNING, message + " (overwritten: force=True)", "Q148732",
                                      change.request.setting.name))
     if force:
         plan.findings = forced(plan.findings)
@@ -264,12 +264,12 @@ def _plan_reserve(plan: Plan, hive: Hive) -> None:
     """ReservedPorts keeps the OS from handing the pinned ports out (KB 812873); it exists
     before Windows Vista only."""
     if plan.os.os not in PRE_VISTA:
-        raise RefusedUnsafe("--reserve: ReservedPorts is not implemented on Windows Vista and later (KB 812873)")
+        raise RefusedUnsafe("reserve=True: ReservedPorts is not implemented on Windows Vista and later (KB 812873)")
     for control_set in plan.control_sets:
         path = f"{control_set}\\Services\\Tcpip\\Parameters"
         key = find_key(hive, path)
         if key is None:
-            raise KeyNotFound(f"--reserve: {path} does not exist")
+            raise KeyNotFound(f"reserve=True: {path} does not exist")
         current = find_value(key, "ReservedPorts")
         lines = decode_multi(current.raw) if current is not None and current.type == RegType.MULTI_SZ else []
         covered = []

@@ -21,7 +21,7 @@ from .header import Header, read_header, stamp_clean
 from .model import Key, Value, _join
 from .names import lh_hash, sort_key, upcase
 from .nk import NIL, NK, decode_nk
-from .types import value_data
+from .types import RegType, encode
 from .vk import I_DATA, I_DATA_SIZE, I_TYPE, decode_vk, read_data
 
 
@@ -287,8 +287,8 @@ class Hive:
             raise DirtyHiveError(
                 f"{self.path or 'hive'} is dirty (sequence numbers {self.header.seq1}/{self.header.seq2}"
                 f"{'' if self.header.checksum_ok else ', bad checksum'}): its newest changes are in the "
-                f"transaction logs (.LOG1/.LOG2), which must be replayed first (--replay-logs, or "
-                f"`hivetool replay`); refusing to {action}"
+                f"transaction logs (.LOG1/.LOG2), which must be replayed first (open it with replay_logs=True, "
+                f"or replay it with hivetool.replay()); refusing to {action}"
             )
 
     modified_by_replay = False
@@ -374,18 +374,23 @@ class Hive:
         except HiveFormatError as err:
             raise self._error(err) from None
 
-    def set_value(self, key: "Key | str", name: str, value_type: int, data: bytes) -> bool:
-        """Set ``name`` (``''`` = default value) to ``data``, the bytes to store; True when newly
-        created.
+    def set_value(self, key: "Key | str", name: str, value_type: int, data: object) -> bool:
+        """Set ``name`` (``''`` = the default value) of ``key`` to ``data``; True when the
+        value was created. A value that already holds this type and data is left alone.
 
-        ``data`` must be bytes, bytearray or memoryview: ``(1225).to_bytes(4, "little")``, never
-        the number or text itself. A REG_DWORD or REG_DWORD_BIG_ENDIAN takes exactly 4 bytes and
-        a REG_QWORD exactly 8. Anything else raises before the hive changes:
-        :class:`~hivetool.errors.BadArgumentType` (a TypeError) for the wrong kind of object,
-        :class:`~hivetool.errors.BadValueData` (a ValueError) for the wrong size; both are
-        UsageErrors (exit 2 on the command line). ``edit.set_value`` stores any bytes as given.
+        ``data`` is a natural value by type (:func:`~hivetool.regf.types.encode`): an ``int`` for
+        REG_DWORD, REG_DWORD_BIG_ENDIAN and REG_QWORD, a ``str`` for REG_SZ, REG_EXPAND_SZ and
+        REG_LINK, a list of ``str`` for REG_MULTI_SZ, or ``bytes`` for any type, stored as given (a
+        number type takes exactly its width). Anything else raises before the hive changes:
+        BadArgumentType (a TypeError) or BadValueData (a ValueError).
+
+        >>> hive = Hive.new()
+        >>> hive.set_value(hive.create_key("Software"), "Port", RegType.DWORD, 1225)
+        True
+        >>> hive.key("software").value("port").data
+        1225
         """
-        raw = value_data(value_type, data)
+        raw = encode(value_type, data)
         try:
             return edit.set_value(self, self._resolve(key), name, int(value_type), raw)
         except HiveFormatError as err:

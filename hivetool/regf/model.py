@@ -155,6 +155,19 @@ class Key:
         shown = "the default value" if name == "" else f"value {name!r}"
         raise ValueNotFound(f"{shown} not found in key {self.path or '(root)'!r}")
 
+    def set(self, name: str, value_type: int, data: object) -> bool:
+        r"""Set the value ``name`` of this key (see :meth:`Hive.set_value` for ``data``): reading
+        and writing use the same noun. True when the value was created.
+
+        >>> from hivetool import Hive, RegType
+        >>> key = Hive.new().create_key(r"Services\Tcpip")
+        >>> key.set("Hostname", RegType.SZ, "build01")
+        True
+        >>> key.value("hostname").data
+        'build01'
+        """
+        return self.hive.set_value(self, name, value_type, data)
+
     def walk(self) -> Iterator["Key"]:
         """This key and every key below it, depth-first, without recursion."""
         try:

@@ -62,44 +62,69 @@ def type_name(value_type: int) -> str:
         return f"0x{value_type:x}"
 
 
-def value_data(value_type: int, data: object) -> bytes:
-    """``data`` as bytes for a value of ``value_type``, refused when it cannot be meant.
+def encode(value_type: int, value: object) -> bytes:
+    """The bytes a value of ``value_type`` stores for ``value``; :func:`decode` reads them back.
 
-    The typed API takes the bytes to store, never a Python number or string: ``bytes(1225)``
-    would be 1,225 zero bytes, not the number. A DWORD or QWORD must have its exact width;
-    other sizes are legal in a hive (the kernel does not look, and Windows components write
-    some), but only on purpose, so they go through ``edit.set_value``, the raw engine call.
+    By type: an ``int`` for REG_DWORD and REG_DWORD_BIG_ENDIAN (0 to 2**32-1) and REG_QWORD
+    (0 to 2**64-1); a ``str`` for REG_SZ, REG_EXPAND_SZ and REG_LINK (stored as UTF-16LE with one
+    terminating NUL); a list of ``str`` for REG_MULTI_SZ. ``bytes`` (or bytearray, memoryview)
+    for any type are stored as given, except that a number type takes exactly its width (4 or 8
+    bytes). Anything else raises before anything is stored: BadArgumentType (a TypeError) for
+    the wrong kind of object, BadValueData (a ValueError) for a wrong range, size or content.
+
+    >>> encode(RegType.DWORD, 1225).hex()
+    'c9040000'
+    >>> encode(RegType.MULTI_SZ, ["a", "b"]) == "a\\0b\\0\\0".encode("utf-16-le")
+    True
+    >>> decode(RegType.SZ, encode(RegType.SZ, "text"))
+    'text'
     """
-    if not isinstance(value_type, int) or isinstance(value_type, bool):
-        raise BadArgumentType(
-            f"value type must be an int such as RegType.DWORD or 4, not {type(value_type).__name__}"
-        )
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise BadArgumentType(
-            f"value data must be bytes (or bytearray or memoryview), not {type(data).__name__}: "
-            f"for a {type_name(value_type)} pass {_example(value_type, data)}"
-        )
-    raw = bytes(data)
+    if not isinstance(value_type, int) or isinstance(value_type, bool) or not 0 <= value_type <= 0xFFFFFFFF:
+        raise BadArgumentType(f"value type must be an int from 0 to 0xFFFFFFFF such as RegType.DWORD, "
+                              f"not {value_type!r}")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _sized(value_type, bytes(value))
+    size = NUMBER_SIZES.get(value_type)
+    if size is not None:
+        return _number(value_type, value, size)
+    if value_type in STRING_TYPES:
+        return encode_text(_text(value_type, value))
+    if value_type == RegType.MULTI_SZ:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise BadArgumentType(f"REG_MULTI_SZ data is a list of str (or bytes), not {type(value).__name__}: "
+                                  "a bare string would be read as one list of its characters")
+        strings = [_text(value_type, item) for item in value]
+        if any(item == "" for item in strings):
+            raise BadValueData("REG_MULTI_SZ strings may not be empty: an empty string ends the list")
+        return encode_multi(strings)
+    raise BadArgumentType(f"{type_name(value_type)} data is bytes (or bytearray, memoryview), "
+                          f"not {type(value).__name__}")
+
+
+def _sized(value_type: int, raw: bytes) -> bytes:
     size = NUMBER_SIZES.get(value_type)
     if size is not None and len(raw) != size:
-        raise BadValueData(
-            f"{type_name(value_type)} data must be exactly {size} bytes, got {len(raw)}; nothing was changed "
-            f"(use REG_BINARY for other sizes)"
-        )
+        raise BadValueData(f"{type_name(value_type)} data must be exactly {size} bytes, got {len(raw)}; nothing was "
+                           "changed (use REG_BINARY for other sizes)")
     return raw
 
 
-def _example(value_type: int, data: object) -> str:
-    """What the caller most likely meant, as Python code."""
-    number = data if isinstance(data, int) and not isinstance(data, bool) else 1225
-    if value_type in NUMBER_SIZES:
-        order = "big" if value_type == RegType.DWORD_BIG_ENDIAN else "little"
-        return f"({number}).to_bytes({NUMBER_SIZES[value_type]}, {order!r})"
-    if value_type in STRING_TYPES:
-        return "'text\\0'.encode('utf-16-le')"
-    if value_type == RegType.MULTI_SZ:
-        return "hivetool.regf.types.encode_multi(['a', 'b'])"
-    return "bytes.fromhex('01 02 03')"
+def _number(value_type: int, value: object, size: int) -> bytes:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadArgumentType(f"{type_name(value_type)} data is an int (0 to {(1 << 8 * size) - 1}) or "
+                              f"{size} bytes, not {type(value).__name__}")
+    if not 0 <= value < 1 << (8 * size):
+        raise BadValueData(f"{value} does not fit {type_name(value_type)} (0 to {(1 << 8 * size) - 1})")
+    return value.to_bytes(size, "big" if value_type == RegType.DWORD_BIG_ENDIAN else "little")
+
+
+def _text(value_type: int, value: object) -> str:
+    if not isinstance(value, str):
+        raise BadArgumentType(f"{type_name(value_type)} data is a str (or bytes), not {type(value).__name__}")
+    if "\0" in value:
+        raise BadValueData(f"{type_name(value_type)} text may not contain NUL: it would end the string "
+                           "(store bytes to keep one)")
+    return value
 
 
 def parse_type(text: str) -> int:

@@ -126,7 +126,7 @@ def plan_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int 
         listed = "; ".join(keys[:MAX_LISTED]) + (f"; and {len(keys) - MAX_LISTED} more" if len(keys) > MAX_LISTED else "")
         raise RefusedUnsafe(
             f"{len(keys)} key(s) lie outside {mapper.root}, the part of the registry this hive holds: {listed}. "
-            "Nothing was written; --skip-foreign applies the rest and lists these"
+            "Nothing was written; skip_foreign=True applies the rest and lists these"
         )
     return Plan(planned, foreign, mapper)
 
