@@ -24,8 +24,8 @@ _WHERE = {
     "open": "api", "new": "api", "open_image": "api", "parse_reg": "api", "import_reg": "api",
     "export_reg": "api", "diff": "api", "check": "api", "replay": "api", "compact": "api",
     # the nouns
-    "Hive": "regf.hive", "Key": "regf.model", "Value": "regf.model", "RegType": "regf.types",
-    "encode": "regf.types", "decode": "regf.types", "Clock": "timeutil",
+    "Hive": "regf.hive", "Key": "regf.hive.model", "Value": "regf.hive.model", "RegType": "regf.records.types",
+    "encode": "regf.records.types", "decode": "regf.records.types", "Clock": "timeutil",
     # desired state
     "load_states": "state", "check_state": "state", "apply_state": "state",
     # errors

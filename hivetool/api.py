@@ -15,7 +15,7 @@ from .regf.hive import Hive
 from .regfile.patch import Patch
 from .timeutil import Clock
 
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
 
 
 def open(path: PathLike, *, replay_logs: bool = False, for_update: bool = False,  # noqa: A001 - the library's verb
@@ -32,7 +32,7 @@ def open(path: PathLike, *, replay_logs: bool = False, for_update: bool = False,
     1
     """
     if replay_logs or logs:
-        from .regf.replay import open_replayed
+        from .regf.logs import open_replayed
 
         hive, _ = open_replayed(path, clock, [os.fspath(p) for p in logs] if logs else None, for_update=for_update)
         return hive
@@ -169,7 +169,7 @@ def check(hive: Hive | PathLike) -> Any:
 def replay(path: PathLike, *, logs: list[PathLike] | None = None, clock: Clock | None = None) -> tuple[Hive, Any]:
     """A dirty hive as Windows would load it: its transaction logs applied in memory. Returns
     the hive (save it to keep it clean) and the report of what was applied and skipped."""
-    from .regf.replay import open_replayed
+    from .regf.logs import open_replayed
 
     return open_replayed(path, clock, [os.fspath(p) for p in logs] if logs else None)
 

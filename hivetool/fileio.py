@@ -62,7 +62,7 @@ def read_rest(handle, head: bytes = b"") -> bytearray:
     return buf
 
 
-def read_file(path: str | os.PathLike) -> bytearray:
+def read_file(path: str | os.PathLike[str]) -> bytearray:
     """Read a whole file through a read-only descriptor into a bytearray; OS errors become
     exit-code-6 errors."""
     try:
@@ -78,7 +78,7 @@ def read_file(path: str | os.PathLike) -> bytearray:
         raise HiveIOError(f"{path}: cannot read: {err.strerror or err}") from None
 
 
-def read_stream_input(path: str | os.PathLike, what: str = ".reg file") -> bytes | bytearray:
+def read_stream_input(path: str | os.PathLike[str], what: str = ".reg file") -> bytes | bytearray:
     """A text input that may be a file, a pipe, or ``-`` for standard input. Devices and
     folders are refused before they are opened (``/dev/zero`` would never end)."""
     text = os.fspath(path)
@@ -100,7 +100,7 @@ def read_stream_input(path: str | os.PathLike, what: str = ".reg file") -> bytes
     return read_file(text)
 
 
-def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -199,7 +199,7 @@ class _PendingFile:
 
 
 def atomic_write(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     data: Chunk | Iterable[Chunk],
     verify: Callable[[str], None] | None = None,
 ) -> None:
@@ -219,7 +219,7 @@ def atomic_write(
         staged.discard()
 
 
-def copy_file(source: str | os.PathLike, path: str | os.PathLike, block: int = 1 << 20) -> None:
+def copy_file(source: str | os.PathLike[str], path: str | os.PathLike[str], block: int = 1 << 20) -> None:
     """``path`` becomes a byte-identical copy of ``source``, atomically (a pipeline step that
     changed nothing still hands the next step its output)."""
     try:
@@ -242,7 +242,7 @@ class StagedFile:
     """A finished, synced (and verified) output that does not have its name yet: several
     can be staged before any is committed, so a set of files changes all or nothing."""
 
-    def __init__(self, path: str | os.PathLike, pending: "_PendingFile") -> None:
+    def __init__(self, path: str | os.PathLike[str], pending: "_PendingFile") -> None:
         self.path = path
         self.pending = pending
 
@@ -262,7 +262,7 @@ class StagedFile:
 
 
 def stage_write(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     data: Chunk | Iterable[Chunk],
     verify: Callable[[str], None] | None = None,
 ) -> StagedFile:
@@ -331,7 +331,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def check_output_target(input_path: str | os.PathLike, output: str | os.PathLike | None, in_place: bool) -> str:
+def check_output_target(input_path: str | os.PathLike[str], output: str | os.PathLike[str] | None, in_place: bool) -> str:
     """Resolve WRITE = (-o OUT | --in-place) to the path to write, refusing ambiguous forms.
     Whether OUT names an input is checked by :func:`refuse_output_over_inputs`."""
     if in_place and output is not None:
@@ -350,7 +350,7 @@ class OutputIsInput(UsageError):
     """An output path names one of the inputs (also through a link): writing would destroy it."""
 
 
-def refuse_output_over_inputs(output: str | os.PathLike, inputs: Iterable[str | os.PathLike],
+def refuse_output_over_inputs(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]],
                               stdout_allowed: bool = False) -> None:
     """Refuse (exit 2, before anything is read) an output that would destroy an input or
     write where a regular file cannot be replaced.

@@ -37,7 +37,7 @@ class HiveBusy(RefusedUnsafe):
     """Another process holds a conflicting lock on the hive for longer than we may wait."""
 
 
-def stat_regular(path: str | os.PathLike, what: str) -> os.stat_result:
+def stat_regular(path: str | os.PathLike[str], what: str) -> os.stat_result:
     """``stat`` (following links) and refuse anything but a regular file, before any open:
     opening a FIFO blocks, and opening some devices has side effects (a tape rewinds)."""
     try:
@@ -115,7 +115,7 @@ class InputFile:
             pass
 
 
-def open_input(path: str | os.PathLike, what: str = "hive", lock: str | None = SHARED,
+def open_input(path: str | os.PathLike[str], what: str = "hive", lock: str | None = SHARED,
                wait: float = DEFAULT_WAIT) -> InputFile:
     """Open ``path`` read-only after checking it is a regular file; with ``lock``, hold a
     shared or exclusive ``flock`` on it, waiting at most ``wait`` seconds for it."""
@@ -142,7 +142,7 @@ class FolderLock:
     read-modify-write of a file that another tool locks itself (a WIM, which wimlib-imagex locks
     while it updates it), without a lock file and without contending for that tool's lock."""
 
-    def __init__(self, folder: str | os.PathLike, wait: float = DEFAULT_WAIT, what: str = "") -> None:
+    def __init__(self, folder: str | os.PathLike[str], wait: float = DEFAULT_WAIT, what: str = "") -> None:
         self.fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
         deadline = time.monotonic() + max(0.0, wait)
         if fcntl is None:

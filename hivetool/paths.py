@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from .errors import KeyNotFound, RefusedUnsafe, UsageError, ValueNotFound
 from .regf.hive import Hive
-from .regf.model import Key
-from .regf.names import upcase
-from .regf.types import RegType
+from .regf.hive.model import Key
+from .regf.records.names import upcase
+from .regf.records.types import RegType
 
 HKLM = "HKEY_LOCAL_MACHINE"
 HKCU = "HKEY_CURRENT_USER"

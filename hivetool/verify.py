@@ -123,7 +123,7 @@ def _regipy_check(path: str, expectations: list[Expect]) -> list[str]:
 
 def _regipy_data_matches(seen: object, value_type: int | None, raw: bytes) -> bool:
     """regipy decodes data itself; compare where its decoding is unambiguous."""
-    from .regf.types import decode_text
+    from .regf.records.types import decode_text
 
     if value_type == 4 and len(raw) == 4:
         return seen == int.from_bytes(raw, "little")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from corpus import corpus_path, require_corpus
 from hivetool.regf.hive import Hive
-from hivetool.regf.types import RegType, encode_multi
+from hivetool.regf.records.types import RegType, encode_multi
 from hivetool.timeutil import Clock
 
 CLOCK = Clock(0x01DA_9B8C_0000_0000)

@@ -71,11 +71,12 @@ from typing import Callable
 import pytest
 
 from corpus import IN_CI
-from hivetool.regf.bins import file_offset
+from hivetool.regf.records.bins import file_offset
 from hivetool.regf.hive import Hive
-from hivetool.regf.names import upcase
-from hivetool.regf.nk import KEY_COMP_NAME
-from hivetool.regf.vk import DB, VK, VALUE_COMP_NAME
+from hivetool.regf.records.names import upcase
+from hivetool.regf.records.nk import KEY_COMP_NAME
+from hivetool.regf.records.data import DB
+from hivetool.regf.records.vk import VK, VALUE_COMP_NAME
 
 BIG_DATA_LIMIT = 16_344  # above this a 1.4+ hive stores big data (db)
 
@@ -142,14 +143,14 @@ def read_own(source: Path | str | Hive) -> Content:
     keys: dict[str, tuple[bool, ...]] = {}
     values: list[Record] = []
     for key in hive.walk():
-        if key.cell == hive.root_cell:
+        if key.cell == hive._engine.root_cell:
             keys[""] = ()
         else:
             keys[key.path] = keys[parent_of(key.path)] + (not key.flags & KEY_COMP_NAME,)
         for value in key.values():
             at = file_offset(value.cell) + 4  # the vk payload
-            vk = VK.unpack(hive.buf, at)
-            field_bytes = bytes(hive.buf[at + 8 : at + 12]) if vk.data_size & 0x80000000 else None
+            vk = VK.unpack(hive._engine.buf, at)
+            field_bytes = bytes(hive._engine.buf[at + 8 : at + 12]) if vk.data_size & 0x80000000 else None
             utf16 = bool(value.name) and not vk.flags & VALUE_COMP_NAME
             ascending = _segments_ascending(hive, vk) if len(value.raw) > BIG_DATA_LIMIT else None
             values.append(Record(key.path, value.name, value.type, value.raw, field_bytes, utf16, ascending))
@@ -159,10 +160,10 @@ def read_own(source: Path | str | Hive) -> Content:
 def _segments_ascending(hive: Hive, vk: tuple) -> bool | None:
     if hive.minor < 4:
         return None
-    at, _ = hive.space.payload(vk.data, "big data")
-    _, count, segment_list = DB.struct.unpack_from(hive.buf, at)
-    list_at, _ = hive.space.payload(segment_list, "segment list")
-    segments = list(struct.unpack_from(f"<{count}I", hive.buf, list_at))
+    at, _ = hive._engine.space.payload(vk.data, "big data")
+    _, count, segment_list = DB.struct.unpack_from(hive._engine.buf, at)
+    list_at, _ = hive._engine.space.payload(segment_list, "segment list")
+    segments = list(struct.unpack_from(f"<{count}I", hive._engine.buf, list_at))
     return segments == sorted(segments)
 
 

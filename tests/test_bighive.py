@@ -70,11 +70,11 @@ def changed_pages(before: bytes | bytearray, after: bytes) -> int:
 
 def edit_counters(path: Path, key: str) -> dict[str, int]:
     hive = Hive.open(path, CLOCK)
-    original = bytes(hive.buf)
+    original = bytes(hive._engine.buf)
     hive.set_value(key, "Count", 4, b"\x07\0\0\0")
     saved = hive.to_bytes()
     assert len(saved) == len(original)
-    return {"nk_decodes": hive.nk_decodes, "changed_pages": changed_pages(original, saved)}
+    return {"nk_decodes": hive._engine.nk_decodes, "changed_pages": changed_pages(original, saved)}
 
 
 def test_open_and_set_one_value_costs_the_same_as_on_a_small_hive(hives):

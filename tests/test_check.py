@@ -21,16 +21,17 @@ from click.testing import CliRunner
 
 from corpus import corpus_path, role_params
 from hivetool.cli import cli
-from hivetool.regf import check as check_module
-from hivetool.regf.bins import HBIN_BASE, file_offset
+from hivetool.regf.records import check_codes as check_module
+from hivetool.regf.records.bins import HBIN_BASE, file_offset
 from hivetool.regf.check import CheckReport, check_bytes, check_file, check_hive
-from hivetool.regf.check_report import MAX_PER_CODE
-from hivetool.regf.header import BASE_BLOCK, checksum
+from hivetool.regf.check.report import MAX_PER_CODE
+from hivetool.regf.records.base_block import BASE_BLOCK, checksum
 from hivetool.regf.hive import Hive
-from hivetool.regf.names import lh_hash
-from hivetool.regf.nk import NK
-from hivetool.regf.sk import SK
-from hivetool.regf.vk import DB, VK
+from hivetool.regf.records.names import lh_hash
+from hivetool.regf.records.nk import NK
+from hivetool.regf.records.sk import SK
+from hivetool.regf.records.data import DB
+from hivetool.regf.records.vk import VK
 from hivetool.timeutil import Clock, parse_timestamp
 
 CLOCK = Clock(parse_timestamp("2024-05-06T07:08:09"))
@@ -102,7 +103,7 @@ def rename(buf: bytearray, path: str, new: bytes) -> int:
 
 def carve(buf: bytearray, payload: bytes) -> int:
     """Allocate a cell for ``payload`` out of the first free cell big enough; its file offset."""
-    space = reader(buf).space
+    space = reader(buf)._engine.space
     need = (len(payload) + 4 + 7) & ~7
     for cell, size in space.iter_cells():
         if size >= need + 8:
@@ -231,7 +232,7 @@ def c_db_signature(buf):
 
 
 def c_free_ref(buf):
-    space = reader(buf).space
+    space = reader(buf)._engine.space
     free = next(cell for cell, size in space.iter_cells() if size > 0)
     return "E-REF", set_nk(buf, "Alpha", "values", free)
 
@@ -399,7 +400,7 @@ def test_big_data_segment_count():
 
 def test_bin_offset_field():
     buf = image(big=True)
-    bins = reader(buf).space.bins
+    bins = reader(buf)._engine.space.bins
     assert len(bins) > 1
     second = file_offset(bins[1].start)
     struct.pack_into("<I", buf, second + 4, bins[1].start + 0x1000)
@@ -465,7 +466,7 @@ def test_short_big_data_segment():
 
 def test_adjacent_free_cells_are_information():
     buf = image()
-    space = reader(buf).space
+    space = reader(buf)._engine.space
     cell, size = [(c, s) for c, s in space.iter_cells() if s > 0][-1]
     at = file_offset(cell)
     struct.pack_into("<i", buf, at, 64)
@@ -497,12 +498,10 @@ def test_second_security_cell_in_the_ring():
 
 
 def test_keys_deeper_than_windows_checks():
-    from hivetool.regf.edit import add_subkey
-
     hive = Hive.new(5, clock=CLOCK)
     cell = hive.create_key("\\".join(["k"] * 512)).cell  # create_key refuses to go deeper
     for _ in range(3):  # a damaged or hostile hive: three more levels, below the engine's check
-        cell = add_subkey(hive, cell, "k")
+        cell = hive._editor.add_subkey(cell, "k")
     path = "\\".join(["k"] * 513)
     buf = bytearray(hive.to_bytes())
     report = check_bytes(buf)
@@ -555,7 +554,7 @@ def test_findings_per_code_are_capped():
     for i in range(MAX_PER_CODE + 50):
         hive.create_key(f"K{i:04d}")
     buf = bytearray(hive.to_bytes())
-    sublist = reader(buf)._subkey_list(reader(buf).root_cell)
+    sublist = reader(buf)._engine.subkey_list(reader(buf)._engine.root_cell)
     for leaf in sublist.leaves:
         at = file_offset(leaf.cell) + 4
         for i in range(len(leaf.offsets)):
@@ -648,11 +647,11 @@ def _expect_sam_bad_bin(buf: bytes) -> tuple[str, int]:
 
 def _expect_corrupt_sub_key_list(buf: bytes) -> tuple[str, int]:
     hive = Hive.from_bytes(buf)
-    leaf = NK.read(hive.buf, file_offset(hive.root_cell) + 4, "subkeys")
+    leaf = NK.read(hive._engine.buf, file_offset(hive._engine.root_cell) + 4, "subkeys")
     assert buf[file_offset(leaf) + 4 : file_offset(leaf) + 6] == b"lf"
     count = struct.unpack_from("<H", buf, file_offset(leaf) + 6)[0]
     entries = struct.unpack_from(f"<{2 * count}I", buf, file_offset(leaf) + 8)[0::2]
-    misses = [e for e in entries if not hive.space.is_allocated_cell(e)]
+    misses = [e for e in entries if not hive._engine.space.is_allocated_cell(e)]
     assert len(misses) == 1  # one entry of the root's leaf misses every cell start
     return "E-REF", file_offset(leaf)
 

@@ -20,16 +20,17 @@ import oracles
 from corpus import corpus_dir, corpus_path, files_with_role, require_corpus, role_params
 from hivetool.cli import main
 from hivetool.errors import HiveFormatError, RefusedUnsafe
-from hivetool.regf import sk as skmod
-from hivetool.regf import sublists
-from hivetool.regf.bins import HBIN, HBIN_BASE
+from hivetool.regf.hive import security as skmod
+from hivetool.regf.records import lists as sublists
+from hivetool.regf.records.sk import new_sk
+from hivetool.regf.records.bins import HBIN, HBIN_BASE
 from hivetool.regf.check import check_bytes, check_file
 from hivetool.regf.compact import TreeSource, build_hive, build_hive_bytes, compact_bytes, compact_hive
-from hivetool.regf.header import BASE_BLOCK, checksum
+from hivetool.regf.records.base_block import BASE_BLOCK, checksum
 from hivetool.regf.hive import Hive
-from hivetool.regf.names import lf_hint, lh_hash, sort_key
-from hivetool.regf.nk import KEY_COMP_NAME, NK
-from hivetool.regf.vk import VK
+from hivetool.regf.records.names import lf_hint, lh_hash, sort_key
+from hivetool.regf.records.nk import KEY_COMP_NAME, NK
+from hivetool.regf.records.vk import VK
 from hivetool.timeutil import Clock, parse_timestamp
 
 CLOCK = Clock(parse_timestamp("2024-05-01T12:00:00Z"))
@@ -42,11 +43,11 @@ def snapshot(path: Path | str) -> list[tuple]:
     hive = Hive.open(path)
     rows = []
     for key in hive.walk():
-        at, _ = hive.space.payload(key.cell, "key")
-        rec = NK.unpack(hive.buf, at)
+        at, _ = hive._engine.space.payload(key.cell, "key")
+        rec = NK.unpack(hive._engine.buf, at)
         rows.append((
             key.path, rec.timestamp, rec.flags & ~KEY_COMP_NAME, rec.access_bits, rec.layered_bits,
-            rec.user_flags, rec.debug_flags, key.class_name, skmod.descriptor(hive.space, rec.security),
+            rec.user_flags, rec.debug_flags, key.class_name, skmod.descriptor(hive._engine.space, rec.security),
             [(v.name, v.type, v.raw) for v in key.values()],
         ))
     return rows
@@ -97,10 +98,10 @@ def test_drops_free_space(compacted):
     """Free cells remain only as the unused end of a bin, never between cells."""
     _, out = compacted
     hive = Hive.open(out)
-    for index, b in enumerate(hive.space.bins):
-        starts, broken_at, _ = hive.space.bin_cells(index)
+    for index, b in enumerate(hive._engine.space.bins):
+        starts, broken_at, _ = hive._engine.space.bin_cells(index)
         assert broken_at is None
-        free = [cell for cell in starts if hive.space.raw_size(cell) > 0]
+        free = [cell for cell in starts if hive._engine.space.raw_size(cell) > 0]
         assert free in ([], [starts[-1]]), f"free cell inside the bin at 0x{b.start:x}"
 
 
@@ -172,9 +173,9 @@ def reopened(data: bytes) -> Hive:
 
 def list_entries(hive: Hive, key_path: str) -> tuple[sublists.SubkeyList, list[str]]:
     key = hive.key(key_path)
-    at, _ = hive.space.payload(key.cell, "key")
-    sublist = sublists.read_list(hive.space, NK.unpack(hive.buf, at).subkeys, key.cell)
-    return sublist, [hive.key_at(cell, key.path).name for cell in sublist.offsets()]
+    at, _ = hive._engine.space.payload(key.cell, "key")
+    sublist = hive._engine.read_subkey_list(NK.unpack(hive._engine.buf, at).subkeys, at)
+    return sublist, [hive._engine.key_name(cell, "subkey") for cell in sublist.offsets()]
 
 
 @pytest.mark.parametrize("minor,leaf", [(5, b"lh"), (3, b"lf")])
@@ -193,7 +194,7 @@ def test_subkey_lists_are_canonical(minor, leaf, tmp_path):
         assert words == [int.from_bytes(lf_hint(n), "little") for n in names]
     small, _ = list_entries(hive, "mixed")
     assert small.root is None and small.leaves[0].signature == leaf
-    assert check_bytes(hive.buf).clean
+    assert check_bytes(hive._engine.buf).clean
 
 
 def test_an_unsorted_list_comes_out_sorted_and_duplicates_are_refused():
@@ -202,14 +203,14 @@ def test_an_unsorted_list_comes_out_sorted_and_duplicates_are_refused():
     leaf = sublist.leaves[0]
     at = HBIN_BASE + leaf.cell + 4
     pairs = list(zip(leaf.offsets, leaf.keys))[::-1]
-    struct.pack_into(f"<{2 * len(pairs)}I", hive.buf, at + 4, *[w for p in pairs for w in p])
+    struct.pack_into(f"<{2 * len(pairs)}I", hive._engine.buf, at + 4, *[w for p in pairs for w in p])
     assert [k.name for k in hive.key("mixed").subkeys()] == names[::-1]
     out = reopened(compact_bytes(hive))
     assert [k.name for k in out.key("mixed").subkeys()] == names
     # Rename 'ZZ' to 'A': now two subkeys ('a' and 'A') have the same name for Windows.
     zz_at = HBIN_BASE + hive.key("mixed\\ZZ").cell + 4
-    hive.buf[zz_at + NK.size : zz_at + NK.size + 1] = b"A"
-    NK.write(hive.buf, zz_at, "name_length", 1)
+    hive._engine.buf[zz_at + NK.size : zz_at + NK.size + 1] = b"A"
+    NK.write(hive._engine.buf, zz_at, "name_length", 1)
     with pytest.raises(HiveFormatError, match="same name"):
         compact_bytes(hive)
 
@@ -217,41 +218,41 @@ def test_an_unsorted_list_comes_out_sorted_and_duplicates_are_refused():
 def add_security_cell(hive: Hive, descriptor: bytes) -> int:
     """Append an sk cell (refcount 0 until keys point at it) to the hive's ring."""
     ring_head = hive.root.security_cell
-    cell = hive.space.alloc(skmod.SK.size + len(descriptor))
-    hive.buf[HBIN_BASE + cell + 4 : HBIN_BASE + cell + 4 + skmod.SK.size + len(descriptor)] = skmod.new_sk_payload(
+    cell = hive._engine.space.alloc(skmod.SK.size + len(descriptor))
+    hive._engine.buf[HBIN_BASE + cell + 4 : HBIN_BASE + cell + 4 + skmod.SK.size + len(descriptor)] = new_sk(
         cell, descriptor, refcount=0
     )
     head_at = HBIN_BASE + ring_head + 4
-    last = skmod.SK.read(hive.buf, head_at, "blink")
-    skmod.SK.write(hive.buf, HBIN_BASE + cell + 4, "flink", ring_head)
-    skmod.SK.write(hive.buf, HBIN_BASE + cell + 4, "blink", last)
-    skmod.SK.write(hive.buf, HBIN_BASE + last + 4, "flink", cell)
-    skmod.SK.write(hive.buf, head_at, "blink", cell)
+    last = skmod.SK.read(hive._engine.buf, head_at, "blink")
+    skmod.SK.write(hive._engine.buf, HBIN_BASE + cell + 4, "flink", ring_head)
+    skmod.SK.write(hive._engine.buf, HBIN_BASE + cell + 4, "blink", last)
+    skmod.SK.write(hive._engine.buf, HBIN_BASE + last + 4, "flink", cell)
+    skmod.SK.write(hive._engine.buf, head_at, "blink", cell)
     return cell
 
 
 def point_at(hive: Hive, key_path: str, cell: int) -> None:
     key = hive.key(key_path)
-    skmod.drop_reference(hive.space, key.security_cell)
-    skmod.add_reference(hive.space, cell)
-    NK.write(hive.buf, HBIN_BASE + key.cell + 4, "security", cell)
+    skmod.drop_reference(hive._engine.space, key.security_cell)
+    skmod.add_reference(hive._engine.space, cell)
+    NK.write(hive._engine.buf, HBIN_BASE + key.cell + 4, "security", cell)
 
 
 def sk_ring(hive: Hive) -> list[int]:
     start = hive.root.security_cell
-    ring, cell = [start], skmod.SK.read(hive.buf, HBIN_BASE + start + 4, "flink")
+    ring, cell = [start], skmod.SK.read(hive._engine.buf, HBIN_BASE + start + 4, "flink")
     while cell != start:
         assert cell not in ring and len(ring) < 10_000
-        assert skmod.SK.read(hive.buf, HBIN_BASE + cell + 4, "blink") == ring[-1]
+        assert skmod.SK.read(hive._engine.buf, HBIN_BASE + cell + 4, "blink") == ring[-1]
         ring.append(cell)
-        cell = skmod.SK.read(hive.buf, HBIN_BASE + cell + 4, "flink")
-    assert skmod.SK.read(hive.buf, HBIN_BASE + start + 4, "blink") == ring[-1]
+        cell = skmod.SK.read(hive._engine.buf, HBIN_BASE + cell + 4, "flink")
+    assert skmod.SK.read(hive._engine.buf, HBIN_BASE + start + 4, "blink") == ring[-1]
     return ring
 
 
 def test_security_descriptors_are_shared_with_exact_counts():
     hive = Hive.from_bytes(sample_hive(5).to_bytes(), "in", CLOCK)
-    shared = skmod.descriptor(hive.space, hive.root.security_cell)
+    shared = skmod.descriptor(hive._engine.space, hive.root.security_cell)
     twin = add_security_cell(hive, shared)  # same bytes as the root's: must merge
     other = shared[:-1] + b"\x21"  # another descriptor (last byte of the group SID differs)
     distinct = add_security_cell(hive, other)
@@ -263,27 +264,27 @@ def test_security_descriptors_are_shared_with_exact_counts():
     out = reopened(compact_bytes(hive))
     assert snapshot_of(out) == before
     ring = sk_ring(out)
-    assert sorted(skmod.descriptor(out.space, c) for c in ring) == sorted([shared, other])
+    assert sorted(skmod.descriptor(out._engine.space, c) for c in ring) == sorted([shared, other])
     users = {}
     for key in out.walk():
         users[key.security_cell] = users.get(key.security_cell, 0) + 1
     assert set(users) == set(ring)
     for cell in ring:
-        assert skmod.SK.read(out.buf, HBIN_BASE + cell + 4, "refcount") == users[cell]
-    assert check_bytes(out.buf).clean
+        assert skmod.SK.read(out._engine.buf, HBIN_BASE + cell + 4, "refcount") == users[cell]
+    assert check_bytes(out._engine.buf).clean
 
 
 def snapshot_of(hive: Hive) -> list[tuple]:
-    return [(k.path, skmod.descriptor(hive.space, k.security_cell), [(v.name, v.type, v.raw) for v in k.values()])
+    return [(k.path, skmod.descriptor(hive._engine.space, k.security_cell), [(v.name, v.type, v.raw) for v in k.values()])
             for k in hive.walk()]
 
 
 def big_data_cells(hive: Hive, key: str, name: str) -> bytes:
     value = hive.key(key).value(name)
     at = HBIN_BASE + value.cell + 4
-    vk = VK.unpack(hive.buf, at)
-    data_at, _ = hive.space.payload(vk.data, "data")
-    return bytes(hive.buf[data_at : data_at + 2])
+    vk = VK.unpack(hive._engine.buf, at)
+    data_at, _ = hive._engine.space.payload(vk.data, "data")
+    return bytes(hive._engine.buf[data_at : data_at + 2])
 
 
 @pytest.mark.parametrize("source_minor", [5, 3])
@@ -298,7 +299,7 @@ def test_version_conversion_keeps_content_and_uses_each_versions_big_data(source
     sublist, _ = list_entries(out, "many")
     assert {leaf.signature for leaf in sublist.leaves} == {b"lh" if target == 5 else b"lf"}
     path = tmp_path / "converted.hiv"
-    path.write_bytes(out.buf)
+    path.write_bytes(out._engine.buf)
     assert check_file(path).clean
     for reader in oracles.FULL_READERS:
         oracles.agree(reader, path, oracles.read_own(path))
@@ -322,32 +323,32 @@ def test_flags_user_flag_bytes_class_names_and_times_are_kept():
     hive.create_key("plain")
     key = hive.create_key("flagged")
     at = HBIN_BASE + key.cell + 4
-    NK.write(hive.buf, at, "user_flags", 0xA1)  # virtualisation + Wow64 flag nibbles (4.1)
-    NK.write(hive.buf, at, "debug_flags", 0x02)
-    NK.write(hive.buf, at, "access_bits", 0x02)
-    NK.write(hive.buf, at, "timestamp", 0x01D1_2345_6789_ABCD)
-    NK.write(hive.buf, at, "flags", NK.read(hive.buf, at, "flags") | 0x1000)  # XP-era user flag
+    NK.write(hive._engine.buf, at, "user_flags", 0xA1)  # virtualisation + Wow64 flag nibbles (4.1)
+    NK.write(hive._engine.buf, at, "debug_flags", 0x02)
+    NK.write(hive._engine.buf, at, "access_bits", 0x02)
+    NK.write(hive._engine.buf, at, "timestamp", 0x01D1_2345_6789_ABCD)
+    NK.write(hive._engine.buf, at, "flags", NK.read(hive._engine.buf, at, "flags") | 0x1000)  # XP-era user flag
     class_text = "JD-class".encode("utf-16-le")
-    cell = hive.space.alloc(len(class_text))
-    hive.buf[HBIN_BASE + cell + 4 : HBIN_BASE + cell + 4 + len(class_text)] = class_text
-    NK.write(hive.buf, at, "class_cell", cell)
-    NK.write(hive.buf, at, "class_length", len(class_text))
+    cell = hive._engine.space.alloc(len(class_text))
+    hive._engine.buf[HBIN_BASE + cell + 4 : HBIN_BASE + cell + 4 + len(class_text)] = class_text
+    NK.write(hive._engine.buf, at, "class_cell", cell)
+    NK.write(hive._engine.buf, at, "class_length", len(class_text))
     out = reopened(compact_bytes(hive))
     got = out.key("flagged")
-    rec = NK.unpack(out.buf, HBIN_BASE + got.cell + 4)
+    rec = NK.unpack(out._engine.buf, HBIN_BASE + got.cell + 4)
     assert (rec.user_flags, rec.debug_flags, rec.access_bits) == (0xA1, 0x02, 0x02)
     assert rec.timestamp == 0x01D1_2345_6789_ABCD and rec.flags & 0x1000
     assert got.class_name == "JD-class"
-    root = NK.unpack(out.buf, HBIN_BASE + out.root_cell + 4)
+    root = NK.unpack(out._engine.buf, HBIN_BASE + out._engine.root_cell + 4)
     assert root.max_subkey_class == len(class_text) and root.max_subkey_name == len("flagged") * 2
-    assert check_bytes(out.buf).clean
+    assert check_bytes(out._engine.buf).clean
 
 
 def test_header_and_bins():
     source = Hive.from_bytes(sample_hive(5, subkeys=50).to_bytes(), "in", CLOCK)
     data = compact_bytes(source)
     head = BASE_BLOCK.unpack(data, 0)
-    assert head.seq1 == head.seq2 == source.header.seq1
+    assert head.seq1 == head.seq2 == source._engine.header.seq1
     assert head.timestamp == CLOCK.now()
     assert head.root_cell == 0x20, "the root is the first cell, where Windows (and regipy) expect it"
     assert head.hbins_size == len(data) - 4096
@@ -355,7 +356,7 @@ def test_header_and_bins():
     first = HBIN.unpack(data, HBIN_BASE)
     assert first.timestamp == head.timestamp and first.offset == 0
     hive = reopened(data)
-    assert [b.problem for b in hive.space.bins if b.problem] == []
+    assert [b.problem for b in hive._engine.space.bins if b.problem] == []
 
 
 def test_default_time_comes_from_source_date_epoch(tmp_path, monkeypatch):

@@ -33,13 +33,12 @@ import pytest
 
 from corpus import corpus_path, require_corpus
 from hivetool.errors import HivetoolError
-from hivetool.regf import cells
-from hivetool.regf.bins import HBIN_BASE
+from hivetool.regf.records.bins import HBIN_BASE
 from hivetool.regf.check import CheckReport, check_bytes, check_file
 from hivetool.regf.hive import Hive
-from hivetool.regf.nk import NK
-from hivetool.regf.sk import SK
-from hivetool.regf.vk import VK
+from hivetool.regf.records.nk import NK
+from hivetool.regf.records.sk import SK
+from hivetool.regf.records.vk import VK
 from hivetool.timeutil import Clock
 from test_fuzz import Seed, load_seeds, mutate
 
@@ -69,7 +68,7 @@ def value_list_at_a_free_cell() -> tuple[bytes, int]:
     hive.delete_value("B", "tmp")
     data = bytearray(hive.to_bytes())
     reopened = Hive.from_bytes(bytes(data))
-    free = [cell for cell, size in reopened.space.iter_cells() if size > 0]
+    free = [cell for cell, size in reopened._engine.space.iter_cells() if size > 0]
     assert len(free) == 1  # the rest of the bin: where a new value would go
     NK.write(data, nk_at(reopened, "A"), "values", free[0])
     return bytes(data), free[0]
@@ -83,7 +82,7 @@ def test_a_new_value_does_not_take_a_free_cell_that_a_value_list_points_at():
     hive.set_value("B", "new", 4, (1).to_bytes(4, "little"))
     after = check_bytes(hive.to_bytes())
     assert codes(after) == codes(before)  # E-REF as before; no E-CELL-SHARED
-    assert free in hive.space.refused
+    assert free in hive._engine.space.refused
 
 
 def test_the_command_line_set_avoids_it_too(tmp_path):
@@ -132,7 +131,7 @@ def test_deleting_a_value_whose_data_cell_is_shared_keeps_the_cell():
     out = Hive.from_bytes(hive.to_bytes())
     assert out.key("K").value("b").raw == b"B" * 40
     assert codes(check_bytes(hive.to_bytes())) <= codes(check_bytes(data))
-    assert len(hive.space.kept) == 1
+    assert len(hive._engine.space.kept) == 1
 
 
 def test_a_value_record_listed_by_two_keys_survives_its_deletion_from_one():
@@ -161,17 +160,17 @@ def test_a_security_cell_whose_count_is_too_low_stays_in_the_ring():
     reopened = Hive.from_bytes(bytes(data))
     root_sk = NK.read(data, nk_at(reopened, ""), "security")
     # A second security cell used by K1 and K2, with a count of 1 instead of 2.
-    cell = reopened.space.alloc(SK.size + 80)
-    descriptor = bytes(reopened.buf[HBIN_BASE + root_sk + 4 + SK.size : HBIN_BASE + root_sk + 4 + SK.size + 80])
+    cell = reopened._engine.space.alloc(SK.size + 80)
+    descriptor = bytes(reopened._engine.buf[HBIN_BASE + root_sk + 4 + SK.size : HBIN_BASE + root_sk + 4 + SK.size + 80])
     at = HBIN_BASE + cell + 4
-    reopened.buf[at : at + SK.size + 80] = SK.pack(signature=b"sk", reserved=0, flink=root_sk, blink=root_sk,
+    reopened._engine.buf[at : at + SK.size + 80] = SK.pack(signature=b"sk", reserved=0, flink=root_sk, blink=root_sk,
                                                    refcount=1, descriptor_size=80) + descriptor
     for name, field in (("flink", "flink"), ("blink", "blink")):
-        SK.write(reopened.buf, HBIN_BASE + root_sk + 4, field, cell)
-    SK.write(reopened.buf, HBIN_BASE + root_sk + 4, "refcount", SK.read(reopened.buf, HBIN_BASE + root_sk + 4,
+        SK.write(reopened._engine.buf, HBIN_BASE + root_sk + 4, field, cell)
+    SK.write(reopened._engine.buf, HBIN_BASE + root_sk + 4, "refcount", SK.read(reopened._engine.buf, HBIN_BASE + root_sk + 4,
                                                                        "refcount") - 2)
     for name in ("K1", "K2"):
-        NK.write(reopened.buf, nk_at(reopened, name), "security", cell)
+        NK.write(reopened._engine.buf, nk_at(reopened, name), "security", cell)
     data = reopened.to_bytes()
     before = check_bytes(data)
     assert "E-SK-REFCOUNT" in codes(before)
@@ -204,8 +203,8 @@ def big_hive_with_a_dangling_value_list() -> tuple[bytes, int]:
     hive.set_value(hive.create_key("A"), "one", 3, bytes(40))
     data = bytearray(hive.to_bytes())
     reopened = Hive.from_bytes(bytes(data))
-    assert reopened.space.end > BIG
-    free = max(cell for cell, size in reopened.space.iter_cells() if size > 0)
+    assert reopened._engine.space.end > BIG
+    free = max(cell for cell, size in reopened._engine.space.iter_cells() if size > 0)
     NK.write(data, nk_at(reopened, "A"), "values", free)
     return bytes(data), free
 
@@ -217,7 +216,7 @@ def test_a_big_hive_searches_before_it_hands_out_a_free_cell():
     hive = Hive.from_bytes(data, clock=CLOCK)
     hive.set_value("Big", "new", 4, (1).to_bytes(4, "little"))
     assert codes(check_bytes(hive.to_bytes())) == codes(check_bytes(data))
-    assert free in hive.space.refused and hive.space.references().searches >= 1
+    assert free in hive._engine.space.refused and hive._engine.space.references().searches >= 1
 
 
 def test_repeated_write_sessions_do_not_grow_a_big_hive(tmp_path):
@@ -248,8 +247,8 @@ def test_a_set_on_a_clean_big_hive_searches_the_file_at_most_twice(corpus_root):
     hive = Hive.open(corpus_path("mkorman90+regipy/regipy_tests/data/SYSTEM"), CLOCK)
     key = hive.create_key(r"ControlSet001\Services\MSExchangeDS\Parameters")
     hive.set_value(key, "TCP/IP port", 4, (1225).to_bytes(4, "little"))
-    assert hive.space.references().searches <= 2
-    assert (hive.space.kept, hive.space.refused) == ([], [])
+    assert hive._engine.space.references().searches <= 2
+    assert (hive._engine.space.kept, hive._engine.space.refused) == ([], [])
 
 
 # --------------------------------------------------------------------------- the property
@@ -278,7 +277,7 @@ def write(hive: Hive, op: str, key: str, name: str) -> None:
 def around_kept(hive: Hive) -> set[int]:
     """File offsets of the cells the write kept for another owner, of the cells that point at
     them and of the cells that point at those (a value list's key)."""
-    space, refs = hive.space, hive.space.references()
+    space, refs = hive._engine.space, hive._engine.space.references()
     cells_ = set(space.kept)
     for _ in range(2):
         for cell in list(cells_):
@@ -292,7 +291,7 @@ def around_kept(hive: Hive) -> set[int]:
 def allowed(new: set[str], op: str, hive: Hive, before: CheckReport, after: CheckReport) -> set[str]:
     """The new codes the module docstring names as allowed, where they are allowed."""
     ok = set()
-    if hive.space.kept:
+    if hive._engine.space.kept:
         # A cell kept for its other owner: what only the dropped owner reached is unreachable
         # now, and the other owner's view of the cell is checked at last (the checker claims
         # a cell once, so while both owners pointed at it only the first was checked).

@@ -21,7 +21,7 @@ from hivetool.cli import main
 from hivetool.errors import EXIT_MALFORMED, EXIT_USAGE, RegFileError, UsageError
 from hivetool.regf.compact import TreeSource, build_hive
 from hivetool.regf.hive import Hive
-from hivetool.regf.names import MAX_KEY_DEPTH
+from hivetool.regf.records.names import MAX_KEY_DEPTH
 from hivetool.regfile.apply import plan_patch
 from hivetool.regfile.parse import parse_reg
 from hivetool.timeutil import Clock
@@ -45,16 +45,16 @@ def empty_hive(tmp_path: Path) -> Path:
 
 def depth_of_deepest(hive: Hive) -> int:
     """Down the (single) chain by cells: a path lookup would build every prefix."""
-    cell, depth = hive.root_cell, 0
-    while hive.child_cells(cell):
-        cell = hive.child_cells(cell)[0]
+    cell, depth = hive._engine.root_cell, 0
+    while hive._engine.child_cells(cell):
+        cell = hive._engine.child_cells(cell)[0]
         depth += 1
     return depth
 
 
 # ------------------------------------------------------------------------------ the limit
 def test_the_limit_is_the_one_the_checker_warns_beyond():
-    from hivetool.regf import check_tree
+    from hivetool.regf.check import tree as check_tree
 
     assert MAX_KEY_DEPTH == 512 and check_tree.MAX_DEPTH == MAX_KEY_DEPTH
 

@@ -21,9 +21,8 @@ import pytest
 import oracles
 from corpus import corpus_path, require_corpus
 from hivetool.errors import BadValueData, KeyNotFound, ValueNotFound
-from hivetool.regf import edit
 from hivetool.regf.hive import Hive
-from hivetool.regf.types import NUMBER_SIZES
+from hivetool.regf.records.types import NUMBER_SIZES
 from hivetool.timeutil import Clock, parse_timestamp
 
 CLOCK = Clock(parse_timestamp("2025-06-07T08:09:10Z"))
@@ -63,11 +62,11 @@ def step(hive: Hive, model: oracles.ContentModel, op: oracles.Op) -> None:
         if NUMBER_SIZES.get(op[3], size) != size:
             # The API refuses a number of the wrong width and changes nothing; the engine
             # stores any size (Windows itself writes some), so the sequence goes on with it.
-            before = bytes(hive.buf), hive.modified
+            before = bytes(hive._engine.buf), hive.modified
             with pytest.raises(BadValueData):
                 hive.set_value(*op[1:])
-            assert (bytes(hive.buf), hive.modified) == before
-            edit.set_value(hive, hive.key(op[1]), op[2], op[3], op[4])
+            assert (bytes(hive._engine.buf), hive.modified) == before
+            hive.set_raw_value(hive.key(op[1]), op[2], op[3], op[4])
             model.set_value(*op[1:])
             return
     if kind == "del-key" and model.key_path(op[1]) is None:

@@ -14,13 +14,14 @@ import pytest
 
 from corpus import IN_CI, corpus_path, files_with_role, require_corpus
 from hivetool.errors import DirtyHiveError, KeyNotFound
-from hivetool.regf import sublists
-from hivetool.regf.cells import CellSpace
-from hivetool.regf.header import BASE_BLOCK, checksum, raw_xor, read_header, stamp_clean
+from hivetool.regf.records import lists as sublists
+from hivetool.regf.hive.space import CellSpace
+from hivetool.regf.records.base_block import BASE_BLOCK, checksum, raw_xor, read_header, stamp_clean
 from hivetool.regf.hive import Hive
-from hivetool.regf.nk import NIL, NK
-from hivetool.regf.sk import SK, new_sk_payload
-from hivetool.regf.vk import DB, VK
+from hivetool.regf.records.nk import NIL, NK
+from hivetool.regf.records.sk import SK, new_sk as new_sk_payload
+from hivetool.regf.records.data import DB
+from hivetool.regf.records.vk import VK
 from hivetool.timeutil import Clock, parse_timestamp
 
 CLOCK = Clock(parse_timestamp("2030-01-02T03:04:05Z"))
@@ -42,28 +43,28 @@ def corpus_hive(corpus_copy, relative: str):
 
 
 def nk(hive: Hive, cell: int):
-    return NK.unpack(hive.buf, BIN0 + cell + 4)
+    return NK.unpack(hive._engine.buf, BIN0 + cell + 4)
 
 
 def vk(hive: Hive, cell: int):
-    return VK.unpack(hive.buf, BIN0 + cell + 4)
+    return VK.unpack(hive._engine.buf, BIN0 + cell + 4)
 
 
 def cell_size(hive: Hive, cell: int) -> int:
     """Signed size field: negative when allocated."""
-    return struct.unpack_from("<i", hive.buf, BIN0 + cell)[0]
+    return struct.unpack_from("<i", hive._engine.buf, BIN0 + cell)[0]
 
 
 def allocated(hive: Hive, cell: int) -> bool:
-    return hive.space.is_allocated_cell(cell)
+    return hive._engine.space.is_allocated_cell(cell)
 
 
 def child_names(hive: Hive, key) -> list[str]:
-    return [hive.key_at(cell, key.path).name for cell in hive.child_cells(key.cell)]
+    return [hive._engine.key_name(cell, "subkey") for cell in hive._engine.child_cells(key.cell)]
 
 
 def subkey_list(hive: Hive, key) -> sublists.SubkeyList:
-    return sublists.read_list(hive.space, nk(hive, key.cell).subkeys, key.cell)
+    return hive._engine.read_subkey_list(nk(hive, key.cell).subkeys, BIN0 + key.cell + 4)
 
 
 def reopen(hive: Hive) -> Hive:
@@ -79,7 +80,7 @@ def test_changing_one_dword_changes_only_its_cell_the_key_time_and_the_header(co
     before = path.read_bytes()
     hive = Hive.open(path, CLOCK)
     key, value = next(
-        (k, v) for k in hive.walk() for v in k.values() if v.type == 4 and len(v.raw) == 4 and k.cell != hive.root_cell
+        (k, v) for k in hive.walk() for v in k.values() if v.type == 4 and len(v.raw) == 4 and k.cell != hive._engine.root_cell
     )
     new = struct.pack("<I", (int.from_bytes(value.raw, "little") + 1) & 0xFFFFFFFF)
     hive.set_value(key, value.name, 4, new)
@@ -103,15 +104,15 @@ def test_finding_a_deep_key_decodes_about_one_node_per_path_component(corpus_cop
     path = corpus_hive(corpus_copy, SYSTEM_1_5)
     target = "ControlSet001\\Services\\Tcpip\\Parameters"
     hive = Hive.open(path)
-    assert hive.nk_decodes == 0
+    assert hive._engine.nk_decodes == 0
     key = hive.key(target.upper())
     assert key.path.lower() == target.lower()
     components = target.count("\\") + 1
-    assert hive.nk_decodes <= 2 * components + 1, hive.nk_decodes  # root, then hash match + view
-    hive.nk_decodes = 0
+    assert hive._engine.nk_decodes <= 2 * components + 1, hive._engine.nk_decodes  # root, then hash match + view
+    hive._engine.nk_decodes = 0
     with pytest.raises(KeyNotFound):
         hive.key("ControlSet001\\Services\\NoSuchService\\Parameters")
-    assert hive.nk_decodes <= 2 * components + 16  # a miss adds one binary search
+    assert hive._engine.nk_decodes <= 2 * components + 16  # a miss adds one binary search
 
 
 class CountingList(list):
@@ -128,7 +129,7 @@ def test_an_edit_does_not_walk_every_bin(corpus_copy):
     """Regression: each edit used to look for damaged bins by scanning the whole bin list,
     which made every edit O(hive) (2,700 bins in this SYSTEM hive)."""
     hive = Hive.open(corpus_hive(corpus_copy, SYSTEM_1_5), CLOCK)
-    hive.space.bins = CountingList(hive.space.bins)
+    hive._engine.space.bins = CountingList(hive._engine.space.bins)
     CountingList.walks = 0
     for i in range(20):
         hive.set_value("ControlSet001\\Services\\Tcpip\\Parameters", f"v{i}", 4, struct.pack("<I", i))
@@ -144,9 +145,9 @@ def test_lookup_in_a_1_3_hive_is_a_binary_search_not_a_scan_of_shared_hints():
     for i in range(600):
         hive.create_key(f"P\\Key{i:04d}")
     hive = reopen(hive)
-    hive.nk_decodes = 0
+    hive._engine.nk_decodes = 0
     assert hive.key("P\\key0300").name == "Key0300"
-    assert hive.nk_decodes <= 16, hive.nk_decodes  # root, P, ~log2(600) probes, the view
+    assert hive._engine.nk_decodes <= 16, hive._engine.nk_decodes  # root, P, ~log2(600) probes, the view
 
 
 # ------------------------------------------------------------------------------ 2. ordering
@@ -177,7 +178,7 @@ def test_lh_hashes_follow_windows_upcase():
         hive.create_key(f"P\\{name}")
     (leaf,) = subkey_list(hive, hive.key("P")).leaves
     assert leaf.signature == b"lh"
-    seen = {hive.key_at(child, "P").name: word for child, word in zip(leaf.offsets, leaf.keys)}
+    seen = {hive._engine.key_name(child, "subkey"): word for child, word in zip(leaf.offsets, leaf.keys)}
     assert seen == LH_HASHES
 
 
@@ -188,7 +189,7 @@ def test_lf_hints_are_the_first_four_characters_as_stored():
         hive.create_key(f"P\\{name}")
     (leaf,) = subkey_list(hive, hive.key("P")).leaves
     assert leaf.signature == b"lf"
-    hints = {hive.key_at(c, "P").name: w.to_bytes(4, "little") for c, w in zip(leaf.offsets, leaf.keys)}
+    hints = {hive._engine.key_name(c, "subkey"): w.to_bytes(4, "little") for c, w in zip(leaf.offsets, leaf.keys)}
     assert hints["Grüße"] == b"Gr\xfc\xdf"
     assert hints["ab"] == b"ab\0\0"
     assert hints["aBcDe"] == b"aBcD"
@@ -250,7 +251,7 @@ def test_data_of_0_to_4_bytes_is_inline(size):
     else:
         assert fields.data_size == size
         at = BIN0 + fields.data + 4
-        assert hive.buf[at : at + size] == raw
+        assert hive._engine.buf[at : at + size] == raw
 
 
 @pytest.mark.parametrize("minor", [3, 5])
@@ -265,15 +266,15 @@ def test_big_data_above_16344_bytes_in_1_5_and_one_cell_in_1_3(minor):
     for name, raw in (("exact", exact), ("over", exact + b"!"), ("big", exact * 2 + b"tail")):
         fields = vk(hive, hive.root.value(name).cell)
         assert fields.data_size == len(raw)
-        payload = bytes(hive.buf[BIN0 + fields.data + 4 : BIN0 + fields.data + 4 + len(raw)])
+        payload = bytes(hive._engine.buf[BIN0 + fields.data + 4 : BIN0 + fields.data + 4 + len(raw)])
         if minor == 3 or len(raw) <= 16_344:
             assert payload == raw
             continue
-        signature, count, segment_list = DB.struct.unpack_from(hive.buf, BIN0 + fields.data + 4)
+        signature, count, segment_list = DB.struct.unpack_from(hive._engine.buf, BIN0 + fields.data + 4)
         assert (signature, count) == (b"db", -(-len(raw) // 16_344))
-        segments = struct.unpack_from(f"<{count}I", hive.buf, BIN0 + segment_list + 4)
+        segments = struct.unpack_from(f"<{count}I", hive._engine.buf, BIN0 + segment_list + 4)
         assert [cell_size(hive, s) for s in segments] == [-16_352] * count
-        joined = b"".join(bytes(hive.buf[BIN0 + s + 4 : BIN0 + s + 4 + 16_344]) for s in segments)
+        joined = b"".join(bytes(hive._engine.buf[BIN0 + s + 4 : BIN0 + s + 4 + 16_344]) for s in segments)
         assert joined[: len(raw)] == raw
         assert hive.root.value(name).raw == raw
 
@@ -285,16 +286,16 @@ def test_names_are_latin_1_when_possible_else_utf_16():
     latin = hive.create_key("Grüße")
     wide = hive.create_key("日本")
     assert nk(hive, latin.cell).flags & 0x20 and nk(hive, latin.cell).name_length == 5
-    assert hive.buf[BIN0 + latin.cell + 4 + 76 : BIN0 + latin.cell + 4 + 81] == "Grüße".encode("latin-1")
+    assert hive._engine.buf[BIN0 + latin.cell + 4 + 76 : BIN0 + latin.cell + 4 + 81] == "Grüße".encode("latin-1")
     assert not nk(hive, wide.cell).flags & 0x20 and nk(hive, wide.cell).name_length == 4
-    assert hive.buf[BIN0 + wide.cell + 4 + 76 : BIN0 + wide.cell + 4 + 80] == "日本".encode("utf-16-le")
+    assert hive._engine.buf[BIN0 + wide.cell + 4 + 76 : BIN0 + wide.cell + 4 + 80] == "日本".encode("utf-16-le")
     for name, flags, stored in (("Grüße", 1, "Grüße".encode("latin-1")), ("値", 0, "値".encode("utf-16-le")),
                                 ("", 0, b"")):
         hive.set_value("", name, 1, b"x\0\0\0")
         fields = vk(hive, hive.root.value(name).cell)
         assert (fields.flags, fields.name_length) == (flags, len(stored))
         at = BIN0 + hive.root.value(name).cell + 4 + 20
-        assert hive.buf[at : at + len(stored)] == stored
+        assert hive._engine.buf[at : at + len(stored)] == stored
 
 
 def test_largest_name_and_data_fields_cover_the_truth_and_keep_the_flag_bytes(corpus_copy):
@@ -313,7 +314,7 @@ def test_largest_name_and_data_fields_cover_the_truth_and_keep_the_flag_bytes(co
     assert fields.max_subkey_name >= 4 and fields.max_value_name >= 6 and fields.max_value_data >= 3
 
     hive = Hive.open(corpus_hive(corpus_copy, AMCACHE_1_5), CLOCK)
-    key = next(k for k in hive.walk() if nk(hive, k.cell).user_flags and k.cell != hive.root_cell)
+    key = next(k for k in hive.walk() if nk(hive, k.cell).user_flags and k.cell != hive._engine.root_cell)
     before = nk(hive, key.cell)
     hive.create_key(f"{key.path}\\{'x' * 200}")
     hive.set_value(key, "y" * 300, 3, bytes(5000))
@@ -325,12 +326,12 @@ def test_largest_name_and_data_fields_cover_the_truth_and_keep_the_flag_bytes(co
 
 # ------------------------------------------------------------------------------ 2. security
 def sk_fields(hive: Hive, cell: int):
-    return SK.unpack(hive.buf, BIN0 + cell + 4)
+    return SK.unpack(hive._engine.buf, BIN0 + cell + 4)
 
 
 def sk_ring(hive: Hive) -> list[int]:
     """The ring from the root key's sk, checking flink/blink agree (regf-format 7)."""
-    start = nk(hive, hive.root_cell).security
+    start = nk(hive, hive._engine.root_cell).security
     ring, cell = [], start
     while True:
         ring.append(cell)
@@ -344,7 +345,7 @@ def sk_ring(hive: Hive) -> list[int]:
 
 def test_new_keys_share_the_parents_security_cell_and_deleting_releases_it():
     hive = Hive.new(5, clock=CLOCK)
-    root_sk = nk(hive, hive.root_cell).security
+    root_sk = nk(hive, hive._engine.root_cell).security
     assert sk_fields(hive, root_sk).refcount == 1
     a = hive.create_key("A\\B")
     assert nk(hive, a.cell).security == root_sk
@@ -355,14 +356,14 @@ def test_new_keys_share_the_parents_security_cell_and_deleting_releases_it():
     # A key with a descriptor of its own: at zero references its sk leaves the ring.
     hive.create_key("Own")
     own = hive.key("Own")
-    cell = hive.space.alloc(len(new_sk_payload(0, b"\x01" * 40)))
+    cell = hive._engine.space.alloc(len(new_sk_payload(0, b"\x01" * 40)))
     payload = bytearray(new_sk_payload(cell, bytes.fromhex("0100048014000000") + bytes(32)))
     struct.pack_into("<II", payload, 4, root_sk, root_sk)  # link: root_sk <-> cell
-    hive.buf[BIN0 + cell + 4 : BIN0 + cell + 4 + len(payload)] = payload
-    SK.write(hive.buf, BIN0 + root_sk + 4, "flink", cell)
-    SK.write(hive.buf, BIN0 + root_sk + 4, "blink", cell)
-    SK.write(hive.buf, BIN0 + root_sk + 4, "refcount", 1)  # Own no longer uses it
-    NK.write(hive.buf, BIN0 + own.cell + 4, "security", cell)
+    hive._engine.buf[BIN0 + cell + 4 : BIN0 + cell + 4 + len(payload)] = payload
+    SK.write(hive._engine.buf, BIN0 + root_sk + 4, "flink", cell)
+    SK.write(hive._engine.buf, BIN0 + root_sk + 4, "blink", cell)
+    SK.write(hive._engine.buf, BIN0 + root_sk + 4, "refcount", 1)  # Own no longer uses it
+    NK.write(hive._engine.buf, BIN0 + own.cell + 4, "security", cell)
     hive.create_key("Own\\child")
     assert nk(hive, hive.key("Own\\child").cell).security == cell
     assert sk_fields(hive, cell).refcount == 2
@@ -377,7 +378,7 @@ def test_deleting_the_last_user_of_a_corpus_descriptor_frees_it(corpus_copy):
     ring = sk_ring(hive)
     leaf = next(
         k for k in hive.walk()
-        if k.cell != hive.root_cell and nk(hive, k.cell).subkey_count == 0
+        if k.cell != hive._engine.root_cell and nk(hive, k.cell).subkey_count == 0
         and sk_fields(hive, nk(hive, k.cell).security).refcount == 1
     )
     lonely = nk(hive, leaf.cell).security
@@ -393,13 +394,13 @@ def test_deleting_the_last_user_of_a_corpus_descriptor_frees_it(corpus_copy):
 # ------------------------------------------------------------------------------ 2. header
 def test_both_sequence_numbers_are_equal_and_higher_after_a_save(corpus_copy):
     hive = Hive.open(corpus_hive(corpus_copy, NTUSER_1_3), CLOCK)
-    old = hive.header
+    old = hive._engine.header
     hive.set_value("", "x", 4, b"\1\0\0\0")
     saved = read_header(hive.to_bytes())
     assert saved.seq1 == saved.seq2 == max(old.seq1, old.seq2) + 1
     assert saved.checksum_ok and not saved.dirty
     assert saved.timestamp == CLOCK.now()
-    hive.sequence_floor = 5000  # numbers found in log files
+    hive._sequence_floor = 5000  # numbers found in log files
     assert read_header(hive.to_bytes()).seq1 == read_header(hive.to_bytes()).seq2 == 5001
 
 
@@ -444,7 +445,7 @@ def test_value_names_are_case_insensitive_and_keep_their_stored_spelling():
 def test_a_thousand_rounds_of_set_delete_resize_grow_the_hive_by_at_most_one_bin(minor):
     hive = Hive.new(minor, clock=CLOCK)
     hive.create_key("churn")
-    start = hive.space.end
+    start = hive._engine.space.end
     for i in range(1000):
         name = "ab"[i % 2]
         if i % 5 == 4:
@@ -452,7 +453,7 @@ def test_a_thousand_rounds_of_set_delete_resize_grow_the_hive_by_at_most_one_bin
                 hive.delete_value("churn", name)
         else:
             hive.set_value("churn", name, 3, bytes([i % 251]) * ((i * 397) % 1500 + 1))
-    assert hive.space.end - start <= 4096
+    assert hive._engine.space.end - start <= 4096
     assert len(reopen(hive).to_bytes()) - 4096 - start <= 4096
     for name in {v.name for v in hive.key("churn").values()}:
         hive.delete_value("churn", name)
@@ -461,7 +462,7 @@ def test_a_thousand_rounds_of_set_delete_resize_grow_the_hive_by_at_most_one_bin
 
 def test_freed_neighbours_coalesce():
     hive = Hive.new(5, clock=CLOCK)
-    space: CellSpace = hive.space
+    space: CellSpace = hive._engine.space
     a, b, c = (space.alloc(100) for _ in range(3))
     assert b == a + 104 and c == b + 104  # carved one after another from the same free cell
     bin_end = space.bins[space.bin_index(a)].start + space.bins[space.bin_index(a)].size

@@ -34,11 +34,12 @@ import pytest
 from corpus import IN_CI, corpus_dir, require_corpus
 from hivetool.cli import main
 from hivetool.errors import HivetoolError
-from hivetool.regf.bins import HBIN_BASE
+from hivetool.regf.records.bins import HBIN_BASE
 from hivetool.regf.hive import Hive
-from hivetool.regf.nk import KEY_PREDEF_HANDLE, NK
-from hivetool.regf.sk import SK
-from hivetool.regf.vk import DB, VK, decode_vk
+from hivetool.regf.records.nk import KEY_PREDEF_HANDLE, NK
+from hivetool.regf.records.sk import SK
+from hivetool.regf.records.data import DB
+from hivetool.regf.records.vk import VK
 from hivetool.timeutil import Clock
 
 SEED = 20240501
@@ -81,7 +82,7 @@ def map_seed(name: str, data: bytes) -> Seed:
     seed = Seed(name, data)
     try:
         hive = Hive.from_bytes(data, name, CLOCK)
-        seed.cells = [cell for cell, _ in hive.space.iter_cells()]
+        seed.cells = [cell for cell, _ in hive._engine.space.iter_cells()]
         keys = hive.walk()
         for key in keys:
             _map_key(hive, seed, key)
@@ -92,7 +93,7 @@ def map_seed(name: str, data: bytes) -> Seed:
 
 def _map_key(hive: Hive, seed: Seed, key) -> None:
     at = HBIN_BASE + key.cell + 4
-    rec = NK.unpack(hive.buf, at)
+    rec = NK.unpack(hive._engine.buf, at)
     seed.nk.append(key.cell)
     for field_name in ("parent", "subkeys", "values", "security", "class_cell"):
         seed.pointers.append((at + NK.offset[field_name], f"nk.{field_name}"))
@@ -100,7 +101,7 @@ def _map_key(hive: Hive, seed: Seed, key) -> None:
         seed.sk.append(rec.security)
         sk_at = HBIN_BASE + rec.security + 4
         seed.pointers += [(sk_at + SK.offset["flink"], "sk.flink"), (sk_at + SK.offset["blink"], "sk.blink")]
-    sublist = hive._subkey_list(key.cell)
+    sublist = hive._engine.subkey_list(key.cell)
     if sublist is not None:
         for leaf in sublist.leaves:
             seed.lists.append(leaf.cell)
@@ -111,15 +112,15 @@ def _map_key(hive: Hive, seed: Seed, key) -> None:
         if sublist.root is not None:
             seed.lists.append(sublist.root)
             seed.pointers += [(HBIN_BASE + sublist.root + 8 + 4 * i, "ri entry") for i in range(len(sublist.leaves))]
-    cells = hive.value_cells(key.cell)
+    cells = hive._engine.value_cells(key.cell)
     if cells:
         seed.value_lists.append(rec.values)
         seed.pointers += [(HBIN_BASE + rec.values + 4 + 4 * i, "value list entry") for i in range(len(cells))]
     for cell in cells:
         seed.vk.append(cell)
         vk_at = HBIN_BASE + cell + 4
-        vk = VK.unpack(hive.buf, vk_at)
-        seed.values.append((key.path, hive.read_value(cell).name))
+        vk = VK.unpack(hive._engine.buf, vk_at)
+        seed.values.append((key.path, hive._engine.read_value(cell).name))
         if not vk.data_size & 0x80000000 and vk.data_size:
             seed.pointers.append((vk_at + VK.offset["data"], "vk.data"))
             if vk.data_size > 16_344 and hive.minor >= 4:
@@ -142,10 +143,10 @@ def built_seeds() -> list[tuple[str, bytes]]:
         hive.set_value(hive.create_key(f"Deep\\{chain}"), "leaf", 3, b"\x01\x02\x03\x04\x05")
         key = hive.key("Software\\Values")
         class_text = "Class".encode("utf-16-le")
-        cell = hive.space.alloc(len(class_text))
-        hive.buf[HBIN_BASE + cell + 4 : HBIN_BASE + cell + 4 + len(class_text)] = class_text
-        NK.write(hive.buf, HBIN_BASE + key.cell + 4, "class_cell", cell)
-        NK.write(hive.buf, HBIN_BASE + key.cell + 4, "class_length", len(class_text))
+        cell = hive._engine.space.alloc(len(class_text))
+        hive._engine.buf[HBIN_BASE + cell + 4 : HBIN_BASE + cell + 4 + len(class_text)] = class_text
+        NK.write(hive._engine.buf, HBIN_BASE + key.cell + 4, "class_cell", cell)
+        NK.write(hive._engine.buf, HBIN_BASE + key.cell + 4, "class_length", len(class_text))
         out.append((f"built-1.{minor}", hive.to_bytes()))
     return out
 
@@ -372,10 +373,10 @@ def _set_value_reads_back(path: Path, key_path: str) -> None:
     key = hive.key(key_path or "\\")
     if key.flags & KEY_PREDEF_HANDLE:
         raise AssertionError("set wrote a value to a key flagged KEY_PREDEF_HANDLE, whose values nobody reads")
-    for cell in hive.value_cells(key.cell):
-        at, length = hive.space.payload(cell, "value")
-        if decode_vk(hive.buf, at, length)[1] == "fuzz":
-            assert hive.read_value(cell).raw == b"\x07\0\0\0"
+    for cell in hive._engine.value_cells(key.cell):
+        at, length = hive._engine.space.payload(cell, "value")
+        if hive._engine.value_name(cell) == "fuzz":
+            assert hive._engine.read_value(cell).raw == b"\x07\0\0\0"
             return
     raise AssertionError("set reported success but the value is not there")
 
@@ -453,10 +454,10 @@ def _hive_with_key(name_units: bytes, compressed: bool = False) -> bytes:
     hive.set_value(key, "v", 4, b"\x01\0\0\0")
     at = HBIN_BASE + key.cell + 4
     assert len(name_units) <= 5
-    hive.buf[at + NK.size : at + NK.size + len(name_units)] = name_units
-    NK.write(hive.buf, at, "name_length", len(name_units))
-    flags = NK.read(hive.buf, at, "flags")
-    NK.write(hive.buf, at, "flags", flags | 0x20 if compressed else flags & ~0x20)
+    hive._engine.buf[at + NK.size : at + NK.size + len(name_units)] = name_units
+    NK.write(hive._engine.buf, at, "name_length", len(name_units))
+    flags = NK.read(hive._engine.buf, at, "flags")
+    NK.write(hive._engine.buf, at, "flags", flags | 0x20 if compressed else flags & ~0x20)
     return hive.to_bytes()
 
 
@@ -484,7 +485,7 @@ def test_set_refuses_a_key_whose_value_count_is_a_handle(tmp_path, monkeypatch):
     monkeypatch.setenv("HIVETOOL_DEBUG", "1")
     hive = Hive.new(5, clock=CLOCK)
     at = HBIN_BASE + hive.create_key("handle").cell + 4
-    NK.write(hive.buf, at, "flags", NK.read(hive.buf, at, "flags") | KEY_PREDEF_HANDLE)
+    NK.write(hive._engine.buf, at, "flags", NK.read(hive._engine.buf, at, "flags") | KEY_PREDEF_HANDLE)
     path = tmp_path / "predef.hiv"
     path.write_bytes(hive.to_bytes())
     out = tmp_path / "out.hiv"

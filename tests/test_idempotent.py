@@ -86,9 +86,9 @@ def test_a_changed_type_or_data_is_not_a_no_op(hive, capsys):
 
 def test_the_library_set_value_of_the_same_data_changes_nothing(hive):
     opened = Hive.open(hive)
-    before = bytes(opened.buf)
+    before = bytes(opened._engine.buf)
     assert opened.set_value("Select", "current", 4, (1).to_bytes(4, "little")) is False
-    assert not opened.modified and bytes(opened.buf) == before
+    assert not opened.modified and bytes(opened._engine.buf) == before
 
 
 def test_an_image_no_op_writes_nothing(tmp_path, capsys):

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from hivetool.regf.bins import HBIN_BASE
+from hivetool.regf.records.bins import HBIN_BASE
 from hivetool.regf.compact import TreeSource, build_hive
-from hivetool.regf.header import BASE_BLOCK, stamp_clean
+from hivetool.regf.records.base_block import BASE_BLOCK, stamp_clean
 from hivetool.regf.hive import Hive
-from hivetool.regf.nk import NK
-from hivetool.regf.vk import DB, VK, decode_vk
+from hivetool.regf.records.nk import NK
+from hivetool.regf.records.data import DB
+from hivetool.regf.records.vk import VK
 from hivetool.timeutil import Clock
 
 CLOCK = Clock(0x01DA_9B8C_0000_0000)
@@ -154,20 +155,20 @@ def test_a_chain_of_100000_keys(name, chain, tmp_path):
     assert_bounded(argv, chain, tmp_path, allowed, depth=depth)
     if name == "compact":  # down the chain by cells (a path lookup builds every prefix: quadratic)
         out = Hive.open(tmp_path / "compact.hiv")
-        cell, depth = out.root_cell, 0
-        while out.child_cells(cell):
-            (cell,) = out.child_cells(cell)
+        cell, depth = out._engine.root_cell, 0
+        while out._engine.child_cells(cell):
+            (cell,) = out._engine.child_cells(cell)
             depth += 1
-        assert depth == DEPTH and out.read_value(out.value_cells(cell)[0]).raw == b"\x2a\0\0\0"
+        assert depth == DEPTH and out._engine.read_value(out._engine.value_cells(cell)[0]).raw == b"\x2a\0\0\0"
 
 
 # --------------------------------------------------------------------------- values claiming gigabytes
 def _set_vk(hive: Hive, key: str, name: str, **fields) -> None:
-    cells = hive.value_cells(hive.key(key).cell)
-    cell = next(c for c in cells if decode_vk(hive.buf, HBIN_BASE + c + 4, 64)[1] == name)
+    cells = hive._engine.value_cells(hive.key(key).cell)
+    cell = next(c for c in cells if hive._engine.value_name(c) == name)
     at = HBIN_BASE + cell + 4
     for field, number in fields.items():
-        VK.write(hive.buf, at, field, number)
+        VK.write(hive._engine.buf, at, field, number)
 
 
 def written(work: Path, hives: dict[str, bytes]) -> dict[str, Path]:
@@ -188,14 +189,14 @@ def huge_value_hives(work: Path) -> dict[str, Path]:
     hive = base_hive(5)  # 1.5: a real db whose 65,535 segment slots all name the same segment
     hive.set_value("a\\b", "big", 3, b"\x07" * 20_000)
     value = hive.key("a\\b").value("big")
-    vk = VK.unpack(hive.buf, HBIN_BASE + value.cell + 4)
+    vk = VK.unpack(hive._engine.buf, HBIN_BASE + value.cell + 4)
     db_at = HBIN_BASE + vk.data + 4
-    _, _, seg_list = DB.struct.unpack_from(hive.buf, db_at)
-    first_segment = struct.unpack_from("<I", hive.buf, HBIN_BASE + seg_list + 4)[0]
+    _, _, seg_list = DB.struct.unpack_from(hive._engine.buf, db_at)
+    first_segment = struct.unpack_from("<I", hive._engine.buf, HBIN_BASE + seg_list + 4)[0]
     count = 0xFFFF
-    listing = hive.space.alloc(4 * count)
-    struct.pack_into(f"<{count}I", hive.buf, HBIN_BASE + listing + 4, *([first_segment] * count))
-    DB.pack_into(hive.buf, db_at, (b"db", count, listing))
+    listing = hive._engine.space.alloc(4 * count)
+    struct.pack_into(f"<{count}I", hive._engine.buf, HBIN_BASE + listing + 4, *([first_segment] * count))
+    DB.pack_into(hive._engine.buf, db_at, (b"db", count, listing))
     _set_vk(hive, "a\\b", "big", data_size=count * 16_344)
     out["repeated-segments"] = hive.to_bytes()
     return written(work, out)
@@ -223,26 +224,26 @@ def cyclic_hives(work: Path) -> dict[str, Path]:
         hive = base_hive(minor)
         a = hive.key("a")
         b_cell = hive.key("a\\b").cell
-        sub = NK.read(hive.buf, HBIN_BASE + a.cell + 4, "subkeys")
+        sub = NK.read(hive._engine.buf, HBIN_BASE + a.cell + 4, "subkeys")
         # a's leaf: the entry for b now names a itself (a key that is its own child).
-        struct.pack_into("<I", hive.buf, HBIN_BASE + sub + 8, a.cell)
+        struct.pack_into("<I", hive._engine.buf, HBIN_BASE + sub + 8, a.cell)
         out[f"self-{minor}"] = hive.to_bytes()
         hive = base_hive(minor)
         b = hive.key("a\\b")
-        leaf = hive.space.alloc(12)
-        hive.buf[HBIN_BASE + leaf + 4 : HBIN_BASE + leaf + 16] = struct.pack("<2sHII", b"lh" if minor == 5 else b"lf", 1,
-                                                                             hive.root_cell, 0)
+        leaf = hive._engine.space.alloc(12)
+        hive._engine.buf[HBIN_BASE + leaf + 4 : HBIN_BASE + leaf + 16] = struct.pack("<2sHII", b"lh" if minor == 5 else b"lf", 1,
+                                                                             hive._engine.root_cell, 0)
         at = HBIN_BASE + b.cell + 4
-        NK.write(hive.buf, at, "subkeys", leaf)
-        NK.write(hive.buf, at, "subkey_count", 1)  # b's child is the root: a cycle through three keys
+        NK.write(hive._engine.buf, at, "subkeys", leaf)
+        NK.write(hive._engine.buf, at, "subkey_count", 1)  # b's child is the root: a cycle through three keys
         out[f"root-{minor}"] = hive.to_bytes()
         del b_cell
     hive = base_hive(5)
     for i in range(600):
         hive.create_key(f"many\\k{i:03d}")
     many = hive.key("many")
-    ri = NK.read(hive.buf, HBIN_BASE + many.cell + 4, "subkeys")
-    struct.pack_into("<I", hive.buf, HBIN_BASE + ri + 8, ri)  # the ri lists itself as its first leaf
+    ri = NK.read(hive._engine.buf, HBIN_BASE + many.cell + 4, "subkeys")
+    struct.pack_into("<I", hive._engine.buf, HBIN_BASE + ri + 8, ri)  # the ri lists itself as its first leaf
     out["ri-self"] = hive.to_bytes()
     return written(work, out)
 

@@ -6,8 +6,8 @@ import struct
 import pytest
 
 from corpus import corpus_path, role_params
-from hivetool.regf.header import BASE_BLOCK, checksum
-from hivetool.regf.logs import (
+from hivetool.regf.records.base_block import BASE_BLOCK, checksum
+from hivetool.regf.logs.log import (
     FORMAT_EMPTY,
     FORMAT_NEW,
     FORMAT_OLD,
@@ -16,7 +16,7 @@ from hivetool.regf.logs import (
     sequence_before,
     sequence_ranges,
 )
-from hivetool.regf.marvin import marvin32
+from hivetool.regf.logs.marvin import marvin32
 
 SYSTEM_B = "mkorman90+regipy/regipy_tests/data/SYSTEM_B"
 OLD_DIRTY = "msuhanov+yarp/hives_for_tests/OldDirtyHive/OldDirtyHive"

@@ -35,17 +35,17 @@ def test_mapped_and_read_hives_give_the_same_bytes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(inputs, "MAP_THRESHOLD", 1 << 40)
     read = Hive.open(source, CLOCK)
-    assert isinstance(read.buf, bytearray)
+    assert isinstance(read._engine.buf, bytearray)
     edits(read)
 
     monkeypatch.setattr(inputs, "MAP_THRESHOLD", 0)
     mapped = Hive.open(source, CLOCK)
-    assert isinstance(mapped.buf, mmap.mmap)
+    assert isinstance(mapped._engine.buf, mmap.mmap)
     mapped.set_value("Select", "Current", RegType.DWORD, struct.pack("<I", 1))
-    assert isinstance(mapped.buf, mmap.mmap), "an edit in place keeps the mapping"
+    assert isinstance(mapped._engine.buf, mmap.mmap), "an edit in place keeps the mapping"
     assert source.read_bytes() == original, "copy-on-write: edits never reach the file"
     edits(mapped)
-    assert isinstance(mapped.buf, bytearray), "growing the hive moves it into memory"
+    assert isinstance(mapped._engine.buf, bytearray), "growing the hive moves it into memory"
     assert source.read_bytes() == original
 
     assert mapped.to_bytes() == read.to_bytes()

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus import corpus_path
-from hivetool.regf import marvin
-from hivetool.regf.marvin import LOG_ENTRY_SEED, marvin32
+from hivetool.regf.logs import marvin
+from hivetool.regf.logs.marvin import LOG_ENTRY_SEED, marvin32
 
 TEST_SEED = 0x004FB61A001BDBCC  # the usual Marvin32 test seed
 

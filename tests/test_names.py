@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hivetool.regf._upcase_data import PAIR_COUNT
-from hivetool.regf.names import (
+from hivetool.regf.records._upcase_data import PAIR_COUNT
+from hivetool.regf.records.names import (
     UPCASE_TABLE,
     check_key_name,
     decode_name,

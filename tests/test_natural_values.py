@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 from hivetool import Hive, RegType
 from hivetool.errors import BadArgumentType, BadValueData, UsageError
-from hivetool.regf.types import decode, encode
+from hivetool.regf.records.types import decode, encode
 
 TEXT = st.text(alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)))
 NATURAL = st.one_of(
@@ -56,13 +56,13 @@ def test_what_no_type_takes_is_refused_and_nothing_changes(value_type, value, er
     hive = Hive.new()
     hive.create_key("K")
     hive = Hive.from_bytes(hive.to_bytes())
-    before = bytes(hive.buf)
+    before = bytes(hive._engine.buf)
     with pytest.raises(error) as caught:
         hive.set_value("K", "v", value_type, value)
     assert words in str(caught.value)
     assert isinstance(caught.value, UsageError) and not isinstance(caught.value, OverflowError)
     assert isinstance(caught.value, TypeError if error is BadArgumentType else ValueError)
-    assert bytes(hive.buf) == before and not hive.modified
+    assert bytes(hive._engine.buf) == before and not hive.modified
 
 
 def test_lookups_are_lookup_errors():

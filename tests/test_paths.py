@@ -11,7 +11,6 @@ from hivetool.paths import (
     ControlSetError, ForeignPath, PathMapper, infer_root, is_logical, normalize_path, parse_control_set_mode,
     read_control_set, select_control_sets,
 )
-from hivetool.regf import edit
 from hivetool.regf.hive import Hive
 from hivetool.timeutil import Clock
 
@@ -181,7 +180,7 @@ def test_a_select_value_that_is_not_a_dword_is_refused():
         read_control_set(hive)
     # Hive.set_value refuses a 2-byte REG_DWORD; the raw engine stores it as a damaged or
     # hand-made hive would hold it.
-    edit.set_value(hive, hive.key("Select"), "Current", 4, b"\1\0")
+    hive.set_raw_value(hive.key("Select"), "Current", 4, b"\1\0")
     with pytest.raises(ControlSetError, match="REG_DWORD of 2 bytes, not a REG_DWORD"):
         read_control_set(hive)
 

@@ -23,8 +23,8 @@ import pytest
 import oracles
 from corpus import corpus_path, require_corpus, role_params
 from hivetool.regf.hive import Hive
-from hivetool.regf.names import upcase
-from hivetool.regf.types import NUMBER_SIZES
+from hivetool.regf.records.names import upcase
+from hivetool.regf.records.types import NUMBER_SIZES
 from hivetool.timeutil import Clock, parse_timestamp
 
 CLOCK = Clock(parse_timestamp("2024-05-01T12:00:00Z"))

@@ -50,3 +50,14 @@ def test_the_python_example_runs(tmp_path, monkeypatch, capsys):
     assert out.splitlines()[0] == "1225"
     assert (tmp_path / "SYSTEM.patched").is_file() and (tmp_path / "new.hiv").is_file()
     assert (tmp_path / "sample_hives" / "SYSTEM").read_bytes() == (ROOT / "sample_hives" / "SYSTEM").read_bytes()
+
+
+def test_the_batch_example_runs(tmp_path, monkeypatch, capsys):
+    block = re.search(r"```python batch\n(.*?)```", README, re.S).group(1)
+    shutil.copytree(ROOT / "sample_hives", tmp_path / "sample_hives")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {})
+    lines = sorted(capsys.readouterr().out.splitlines())
+    assert "sample_hives/SYSTEM 0 1" in lines
+    assert "sample_hives/SOFTWARE 5 None" in lines
+    assert len(lines) == len([p for p in (ROOT / "sample_hives").iterdir() if p.suffix != ".py" and p.name != "README.md"])

@@ -19,7 +19,6 @@ import oracles
 from corpus import role_params
 from hivetool.errors import RegFileError, UsageError
 from hivetool.paths import infer_root
-from hivetool.regf import edit
 from hivetool.regf.hive import Hive
 from hivetool.regfile.apply import apply_patch
 from hivetool.regfile.emit import DIALECT_4, STRING_HEX_TYPES, emit_patch, string_hex_survives
@@ -162,7 +161,7 @@ def test_lossless_export_keeps_what_regedit_loses(tmp_path):
            "odd-after-nul": (1, "ab".encode("utf-16-le") + b"\0\0\x07"), "dword-8": (4, bytes(range(8))),
            "expand-empty": (2, b""), "multi-no-second-nul": (7, sz("x"))}
     for name, (value_type, data) in odd.items():
-        edit.set_value(hive, hive.key("K"), name, value_type, data)  # raw: any size for any type
+        hive.set_raw_value(hive.key("K"), name, value_type, data)  # raw: any size for any type
     exact = export_hive(hive, "HKEY_CURRENT_USER")
     assert exact.losses == []
     again = import_into_new(exact.data, "HKEY_CURRENT_USER")

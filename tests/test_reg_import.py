@@ -117,7 +117,7 @@ def test_lenient_import_gives_what_windows_gives():
 # ------------------------------------------------------------------------------ all or nothing
 def test_foreign_keys_are_refused_listing_them_and_nothing_changes():
     hive = system_hive()
-    before = bytes(hive.buf)
+    before = bytes(hive._engine.buf)
     patch = parse_reg_strict(reg(
         f"[{SYSTEM}\\Setup]\n\"x\"=dword:00000001\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor]\n\"y\"=\"1\"\n\n"
         "[HKEY_CURRENT_USER\\Software]\n"))
@@ -128,7 +128,7 @@ def test_foreign_keys_are_refused_listing_them_and_nothing_changes():
         f"2 key(s) lie outside {SYSTEM}, the part of the registry this hive holds: "
         "HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor; HKEY_CURRENT_USER\\Software. "
         "Nothing was written; skip_foreign=True applies the rest and lists these")
-    assert bytes(hive.buf) == before
+    assert bytes(hive._engine.buf) == before
 
 
 def test_skip_foreign_applies_the_rest_and_lists_what_it_skipped():
@@ -141,22 +141,22 @@ def test_skip_foreign_applies_the_rest_and_lists_what_it_skipped():
 
 def test_a_bad_name_anywhere_stops_the_import_before_any_change():
     hive = Hive.new(5, "ROOT", CLOCK)
-    before = bytes(hive.buf)
+    before = bytes(hive._engine.buf)
     patch = Patch()
     patch.create_key(HKCU + "\\Fine", Origin("a.reg", 3))
     patch.create_key(HKCU + "\\" + "n" * 256, Origin("a.reg", 9))
     with pytest.raises(RegFileError, match=r"a\.reg:9:1: .*key name is 256 characters long; Windows allows 255"):
         apply_patch(hive, patch, HKCU)
-    assert bytes(hive.buf) == before and not hive.has_key("Fine")
+    assert bytes(hive._engine.buf) == before and not hive.has_key("Fine")
 
 
 def test_an_unresolvable_current_control_set_stops_the_import_before_any_change():
     hive = system_hive(current=1, default=3, sets=(1,))
-    before = bytes(hive.buf)
+    before = bytes(hive._engine.buf)
     patch = parse_reg_strict(reg(f"[{SYSTEM}\\Setup]\n\n[{SYSTEM}\\CurrentControlSet\\Services\\X]\n"))
     with pytest.raises(ControlSetError, match="Select.Default is 3, but the hive has no ControlSet003 key"):
         apply_patch(hive, patch, SYSTEM)
-    assert bytes(hive.buf) == before
+    assert bytes(hive._engine.buf) == before
 
 
 # ------------------------------------------------------------------------------ CurrentControlSet

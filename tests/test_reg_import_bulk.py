@@ -49,7 +49,7 @@ def imported(monkeypatch, bulk_path: bool) -> tuple[Hive, object]:
 def test_bulk_and_sequential_imports_agree(monkeypatch, tmp_path):
     sequential, seq_counts = imported(monkeypatch, bulk_path=False)
     laid_out, bulk_counts = imported(monkeypatch, bulk_path=True)
-    assert sequential.buf != laid_out.buf  # two different layouts...
+    assert sequential._engine.buf != laid_out._engine.buf  # two different layouts...
     assert oracles.read_own(sequential) == oracles.read_own(laid_out)  # ...of the same content
     assert seq_counts == bulk_counts
     assert bulk_counts.keys_deleted == 13 and bulk_counts.values_deleted == 1

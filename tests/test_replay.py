@@ -11,12 +11,12 @@ import pytest
 
 from corpus import IN_CI, corpus_path, files_with_role, role_params
 from hivetool.errors import HiveIOError, MalformedInput
-from hivetool.regf import replay as replay_module
+from hivetool.regf.logs import files as replay_module
 from hivetool.regf.check import check_bytes
-from hivetool.regf.header import BASE_BLOCK, checksum, read_header
+from hivetool.regf.records.base_block import BASE_BLOCK, checksum, read_header
 from hivetool.regf.hive import Hive
-from hivetool.regf.logs import FORMAT_NEW, FORMAT_OLD, TransactionLog
-from hivetool.regf.replay import open_replayed, replay, replay_file, require_replayed, save_replayed
+from hivetool.regf.logs.log import FORMAT_NEW, FORMAT_OLD, TransactionLog
+from hivetool.regf.logs import open_replayed, replay, replay_file, require_replayed, save_replayed
 from test_logs import log_entry, log_header, page
 
 try:  # the shared reader oracles (python-registry, libregf, hivexml, reglookup)
@@ -380,7 +380,7 @@ def test_saving_elsewhere_leaves_the_hive_and_its_logs_untouched(corpus_copy, tm
     assert _snapshot([path, *logs_of(path)]) == before
     saved = Hive.open(out)
     assert saved.has_key("Added") and saved.has_key("Key3\\Key3_1")
-    assert saved.header.seq1 == saved.header.seq2 > report.sequence_floor
+    assert saved._engine.header.seq1 == saved._engine.header.seq2 > report.sequence_floor
 
 
 def test_saving_in_place_empties_the_logs_after_the_clean_hive_is_in_place(corpus_copy) -> None:
@@ -393,7 +393,7 @@ def test_saving_in_place_empties_the_logs_after_the_clean_hive_is_in_place(corpu
     assert sorted(p.name for p in emptied) == ["NewDirtyHive.LOG1", "NewDirtyHive.LOG2"]
     assert all(p.stat().st_size == 0 for p in logs_of(path))
     saved = Hive.open(path)
-    assert not saved.dirty and saved.header.seq1 > report.sequence_floor
+    assert not saved.dirty and saved._engine.header.seq1 > report.sequence_floor
     assert saved.has_key("Added") and saved.has_key("Key3\\Key3_1") and not saved.has_key("Key1")
 
 
@@ -440,7 +440,7 @@ def test_a_crash_after_the_rename_leaves_a_clean_hive_that_ignores_the_stale_log
     assert not saved_report.dirty and not saved_report.applied_anything
     assert saved.has_key("Added") and saved.has_key("Key3\\Key3_1")
     # No stale entry can ever follow the saved hive.
-    assert saved.header.seq1 > max(TransactionLog.read(p).max_sequence for p in logs_of(path))
+    assert saved._engine.header.seq1 > max(TransactionLog.read(p).max_sequence for p in logs_of(path))
 
 
 def test_a_log_that_cannot_be_emptied_is_reported_after_a_clean_save(corpus_copy, monkeypatch) -> None:

@@ -9,9 +9,9 @@ import pytest
 
 from corpus import corpus_path, role_params
 from hivetool.cli import main
-from hivetool.regf.header import read_header
+from hivetool.regf.records.base_block import read_header
 from hivetool.regf.hive import Hive
-from hivetool.regf.logs import TransactionLog
+from hivetool.regf.logs.log import TransactionLog
 from test_replay import NEW_DIRTY, OLD_DIRTY, TRANSACTIONS, TRANSACTIONS_LOG1, YARP, content, entry_offsets, logs_of
 
 WINDOWS_10 = YARP + "NewDirtyHive1/RecoveredHive_Windows10"
@@ -246,7 +246,7 @@ def test_set_after_replay_saves_a_clean_hive_with_both(capsys, corpus_copy, tmp_
     assert saved.key("Key3").value("Added").data == "hello"
     assert saved.has_key("Key3\\Key3_1") and not saved.has_key("Key1")
     floor = max(TransactionLog.read(p).max_sequence for p in logs_of(hive))
-    assert saved.header.seq1 == saved.header.seq2 > floor and not saved.dirty
+    assert saved._engine.header.seq1 == saved._engine.header.seq2 > floor and not saved.dirty
 
 
 def test_mkkey_in_place_after_replay_empties_the_logs(capsys, corpus_copy) -> None:

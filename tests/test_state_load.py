@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hivetool.errors import EXIT_MALFORMED, RegFileError
-from hivetool.regf.types import RegType, encode_multi, encode_text
+from hivetool.regf.records.types import RegType, encode_multi, encode_text
 from hivetool.state import ABSENT, EXACT, KEY, PORTS, VALUE, StateError, load_states
 
 SW = r"HKLM\SOFTWARE\Vendor\App"

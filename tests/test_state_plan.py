@@ -21,7 +21,7 @@ from hivetool.errors import (
 )
 from hivetool.image.target import OpenOptions, open_target
 from hivetool.regf.hive import Hive
-from hivetool.regf.types import RegType, encode_text
+from hivetool.regf.records.types import RegType, encode_text
 from hivetool.state import (
     DIFFERS, EXACT, MISSING, UNEXPECTED, VALUE, StateError, apply_state, check_state, fix_reg,
     fix_reg_bytes, load_states, plan_state,

@@ -8,7 +8,7 @@ ValueError; both are UsageErrors, so the command line exits 2. A refusal changes
 
 Such values are still legal in a hive (the kernel never compares size and type) and Windows
 writes some itself, so ``check`` lists them as information (I-VK-TYPE-SIZE), and the raw
-engine call ``edit.set_value`` still stores any size.
+engine call ``Hive.set_raw_value`` still stores any size.
 """
 from __future__ import annotations
 
@@ -20,11 +20,10 @@ import pytest
 
 from corpus import corpus_path, files_with_role
 from hivetool import errors
-from hivetool.regf import edit
-from hivetool.regf.bins import file_offset
+from hivetool.regf.records.bins import file_offset
 from hivetool.regf.check import check_bytes, check_file
 from hivetool.regf.hive import Hive
-from hivetool.regf.types import RegType
+from hivetool.regf.records.types import RegType
 from hivetool.timeutil import Clock
 
 CLOCK = Clock(0x01DA_9B8C_0000_0000)
@@ -40,10 +39,10 @@ def hive_with_a_value() -> Hive:
 
 
 def assert_refused_unchanged(hive: Hive, name: str, value_type: int, data: object, expected: type) -> Exception:
-    before = bytes(hive.buf), hive.modified
+    before = bytes(hive._engine.buf), hive.modified
     with pytest.raises(expected) as caught:
         hive.set_value("Params", name, value_type, data)
-    assert (bytes(hive.buf), hive.modified) == before
+    assert (bytes(hive._engine.buf), hive.modified) == before
     return caught.value
 
 
@@ -143,7 +142,7 @@ def raw_values(values: list[tuple[str, int, bytes]]) -> bytes:
     hive = Hive.new(5, clock=CLOCK)
     key = hive.create_key("Params")
     for name, value_type, raw in values:
-        edit.set_value(hive, key, name, value_type, raw)
+        hive.set_raw_value(key, name, value_type, raw)
     return hive.to_bytes()
 
 
@@ -178,7 +177,7 @@ def test_check_lists_numbers_of_the_wrong_width_as_information():
 
 
 def test_the_finding_is_documented():
-    from hivetool.regf import check
+    from hivetool.regf.records import check_codes as check
 
     assert "\nI-VK-TYPE-SIZE " in check.__doc__
 

@@ -24,7 +24,7 @@ import pytest
 from corpus import IN_CI
 from hivetool.errors import EXIT_IO, HiveIOError
 from hivetool.regf.hive import Hive
-from hivetool.regf.types import RegType
+from hivetool.regf.records.types import RegType
 from hivetool.timeutil import Clock
 
 CLOCK = Clock(0x01DA_9B8C_0000_0000)

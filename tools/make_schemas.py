@@ -53,10 +53,12 @@ KEY = obj("One key.", {
     "path": s("Path inside the hive (a hive file) or full registry path (an image)."),
     "name": s("Key name."),
     "last_write": s("Last-write time, ISO 8601 (null for a key that lists an image's hives).", NULLABLE_STR),
+    "last_write_filetime": s("The same time as stored: FILETIME, 100 ns ticks since 1601 (null as above).",
+                             ["integer", "null"]),
     "subkeys": arr("Names of the subkeys.", {"type": "string"}),
     "class": s("Class name, when the key has one."),
     "values": arr("The values.", VALUE),
-}, required=["path", "name", "last_write", "subkeys", "values"])
+}, required=["path", "name", "last_write", "last_write_filetime", "subkeys", "values"])
 CHANGE = obj("One change.", {
     "path": s("The key, as messages name it."),
     "name": s("Value name; null for a change of a key.", NULLABLE_STR),
@@ -94,6 +96,20 @@ WRITE = {
     "warnings": arr("Warnings.", {"type": "string"}),
 }
 
+TIMES = obj("A key's last-write time on one side (nulls: the key is not on that side).", {
+    "last_write": s("ISO 8601.", NULLABLE_STR), "last_write_filetime": s("FILETIME.", ["integer", "null"])})
+KEY_CHANGE = obj("One key that differs.", {
+    "path": s("Full registry path."),
+    "change": s("added, deleted, changed (values differ) or touched (only the last-write time differs)."),
+    "old": TIMES, "new": TIMES,
+    "values": arr("Values that differ (a changed key).", obj("One value.", {
+        "name": s("Value name."), "change": s("added, deleted or changed."),
+        "old": NULL_DATA, "new": NULL_DATA})),
+    "contents": arr("An added or deleted key: every key of its subtree, with what it holds.", obj("One key.", {
+        "path": s("Full registry path."), "last_write": s("ISO 8601."), "last_write_filetime": s("FILETIME.", "integer"),
+        "values": arr("Its values.", obj("One value.", {"name": s("Value name."), **DATA["properties"]}))})),
+}, required=["path", "change", "old", "new", "values"])
+
 SCHEMAS: dict[str, dict] = {
     "set": obj("hivetool set --json", {**WRITE, "changes": arr("Keys created and the value set, per location "
                                                                 "(two for CurrentControlSet in two sets).", CHANGE),
@@ -127,7 +143,22 @@ SCHEMAS: dict[str, dict] = {
         "counts": s("Operations by kind.", "object"),
         "operations": arr("The patch that turns OLD into NEW.", obj("One operation.", {
             "kind": s("create_key, delete_key, set_value or delete_value."), "key": s("Full registry path."),
-            "name": s("Value name.", NULLABLE_STR), "new": NULL_DATA}))}),
+            "name": s("Value name.", NULLABLE_STR), "new": NULL_DATA})),
+        "key_counts": obj("Keys by change (added and deleted subtrees count every key in them).", {
+            "added": s("Keys only in NEW.", "integer"), "deleted": s("Keys only in OLD.", "integer"),
+            "changed": s("Keys whose values differ.", "integer"),
+            "touched": s("Keys whose last-write time alone differs.", "integer")}),
+        "keys": arr("Every key that differs, for a person or a report to read.", KEY_CHANGE)}),
+    "find": obj("hivetool find --json", {
+        "command": s("find"), "target": s("The TARGET."), "pattern": s("PATTERN as given."),
+        "regex": s("PATTERN is a regular expression (-E).", "boolean"), "count": s("Matches.", "integer"),
+        "matches": arr("Each key or value that matched, in tree order.", obj("One match.", {
+            "kind": s("key or value."),
+            "path": s("The key: its path in the hive (a hive file) or full registry path (an image)."),
+            "matched": s("What held PATTERN: key_name, value_name or data."),
+            "last_write": s("The key's last-write time, ISO 8601."),
+            "last_write_filetime": s("The same, as stored (FILETIME).", "integer"),
+            "value": VALUE}, required=["kind", "path", "matched", "last_write", "last_write_filetime"]))}),
     "export": obj("hivetool export --json (the .reg goes to -o)", {
         "command": s("export"), "target": s("The TARGET."), "output": s("The .reg file."),
         "top": s("The exported key(s), full paths."), "keys": s("Keys written.", "integer"),
@@ -169,10 +200,18 @@ SCHEMAS: dict[str, dict] = {
         "root_name": s("Root key name."), "sequence_1": s("Primary sequence number.", "integer"),
         "sequence_2": s("Secondary sequence number.", "integer"), "dirty": s("Sequence numbers differ.", "boolean"),
         "checksum_ok": s("Base-block checksum is right.", "boolean"), "checksum": s("Stored checksum."),
-        "last_written": s("Base-block time."), "hive_bins_size": s("Declared hive-bins size.", "integer"),
+        "last_written": s("Base-block time."),
+        "last_written_filetime": s("Base-block time as stored (FILETIME ticks).", "integer"),
+        "hive_bins_size": s("Declared hive-bins size.", "integer"),
         "bins": s("Hive bins.", "integer"), "flags": s("Base-block flags."), "embedded_name": s("File name field."),
         "logs": arr("Transaction logs beside it.", {"type": "object"}),
-        "replay": s("What a replay would do."), "replay_problems": arr("What a replay would skip.", {"type": "string"})}),
+        "replay": s("What a replay would do."), "replay_problems": arr("What a replay would skip.", {"type": "string"}),
+        "hashes": arr("--hash: the hive file, then each log beside it.", obj("One file.", {
+            "file": s("The file."), "size": s("Bytes.", "integer"), "sha256": s("SHA-256, hex."),
+            "sha1": s("SHA-1, hex."), "md5": s("MD5, hex.")}))},
+        required=["file", "size", "version", "root_name", "sequence_1", "sequence_2", "dirty", "checksum_ok",
+                  "checksum", "last_written", "last_written_filetime", "hive_bins_size", "bins", "flags",
+                  "embedded_name", "logs", "replay", "replay_problems"]),
     "image-info": obj("hivetool image info --json", {
         "image": s("The image."), "os": s("CurrentVersion values and architecture.", "object"),
         "hives": arr("Every hive found.", obj("One hive.", {
@@ -255,6 +294,32 @@ SCHEMAS: dict[str, dict] = {
         "changed": s("Whether anything changed.", "boolean"),
         "files_before": arr("The target's files before.", FILE), "files_after": arr("The files written.", FILE),
         "changes": arr("Every change.", STATE_CHANGE)}),
+    "batch-result": obj("One line of hivetool batch's results (RESULTS.jsonl, or standard output)", {
+        "target": s("The target, as named (or as found below a folder named)."),
+        "sha256": s("SHA-256 of the hive file; of an image, of its hives and logs (see README); null if unreadable.",
+                    NULLABLE_STR),
+        "exit_code": s("The command's exit code; null when it never finished (timed out, or its worker died).",
+                       ["integer", "null"]),
+        "output": s("The command's own --json document (text if it printed other text; null if nothing).",
+                    ["object", "array", "string", "null"]),
+        "error": s("The command's error message(s); why it never finished; null if none.", NULLABLE_STR),
+        "seconds": s("Time the target took, its hashing included.", ["number", "null"]),
+        "command": arr("COMMAND [ARGS] as given after --.", {"type": "string"})}),
+    "batch": obj("hivetool batch --json (a summary; the results are in --out)", {
+        "command": s("batch"), "targets": s("Targets found.", "integer"),
+        "ran": s("Targets run by this batch.", "integer"),
+        "skipped": s("Targets --resume found unchanged in the results file (not run again).", "integer"),
+        "not_run": s("Targets left when the batch was interrupted.", "integer"),
+        "exit_codes": s("Targets by the command's exit code (\"0\": n, ...), skipped ones by their recorded one.",
+                        "object"),
+        "timed_out": s("Targets stopped by --timeout.", "integer"),
+        "died": s("Targets whose worker process died (a crash, or killed over --max-memory).", "integer"),
+        "failed_on": arr("Targets that ended as --fail-on names (exit 1 if any).", {"type": "string"}),
+        "results": s("The results file.", NULLABLE_STR),
+        "interrupted": s("Whether the batch was interrupted (exit 130).", "boolean"),
+        "workers": s("Worker processes started here (replacements of killed ones included); null on Dask.",
+                     ["integer", "null"]),
+        "seconds": s("Wall time.", "number")}),
     "ports-list": arr("hivetool ports list --json", obj("One profile.", {
         "profile": s("Name."), "hive": s("SYSTEM or SOFTWARE."), "title": s("Title."), "sources": s("Sources."),
         "settings": arr("Its settings.", {"type": "object"})})),

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from ..errors import EXIT_MALFORMED, EXIT_USAGE, HivetoolError
+from ..errors import EXIT_IO, EXIT_MALFORMED, EXIT_USAGE, HivetoolError
 
 # Command name -> (module, attribute). A command's module is imported only when that command
 # runs (or help lists them all), so ``hivetool set`` does not pay for .reg, replay and ports
@@ -21,6 +21,7 @@ COMMANDS = {
     "info": ("read_cmds", "info"),
     "ls": ("read_cmds", "ls_"),
     "get": ("read_cmds", "get"),
+    "find": ("find_cmds", "find"),
     "set": ("edit_cmds", "set_"),
     "mkkey": ("edit_cmds", "mkkey"),
     "rm": ("edit_cmds", "rm"),
@@ -35,6 +36,7 @@ COMMANDS = {
     "compact": ("maint_cmds", "compact"),
     "image": ("image_cmds", "image"),
     "apply": ("apply_cmds", "apply"),
+    "batch": ("batch_cmds", "batch"),
 }
 
 
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as err:
         click.echo(f"hivetool: error: {err.format_message()}", err=True)
         return err.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("hivetool: aborted", err=True)
         return 130
     except HivetoolError as err:
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         click.echo("hivetool: error: input nests too deeply to process", err=True)
         return EXIT_MALFORMED
+    except MemoryError:
+        click.echo("hivetool: error: out of memory", err=True)
+        return EXIT_IO
     except Exception as err:  # safety net: malformed input we failed to classify
         if os.environ.get("HIVETOOL_DEBUG"):
             raise

@@ -70,7 +70,7 @@ class WriteTarget(NamedTuple):
 def input_files(hives: tuple | list = (), others: tuple | list = ()) -> list[str]:
     """Every file a command reads: each hive with the transaction logs beside it, and the
     other inputs (.reg files, logs, data files); ``-`` (standard input) is none."""
-    from ..regf.logfiles import find_logs
+    from ..regf.hive.files import find_logs
 
     found: list[str] = []
     for hive in hives:
@@ -131,7 +131,7 @@ def open_hive(
     wait = current_wait()
     if not (replay_logs or logs):
         return Hive.open(path, clock, for_update=for_update, wait=wait)
-    from ..regf.replay import open_replayed
+    from ..regf.logs import open_replayed
 
     from .progress_bar import progress_for_terminal
 
@@ -181,7 +181,7 @@ def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> l
             verify_hive_file(temp_path, expectations or [])
 
     if hive.modified_by_replay:
-        from ..regf.replay import save_replayed
+        from ..regf.logs import save_replayed
 
         emptied = save_replayed(hive, target.path, verify=verify, in_place=target.in_place)
         for log in emptied:

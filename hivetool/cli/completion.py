@@ -25,7 +25,7 @@ def complete_key(ctx: click.Context, param: click.Parameter, incomplete: str) ->
         return []
     try:
         from ..regf.hive import Hive
-        from ..regf.names import upcase
+        from ..regf.records.names import upcase
 
         hive = Hive.open(hive_path, wait=_LOCK_WAIT)
         parent_path, separator, prefix = incomplete.lstrip("\\").rpartition("\\")

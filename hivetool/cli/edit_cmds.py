@@ -10,7 +10,7 @@ from ..fileio import atomic_write, read_file
 from ..image.target import HiveTarget, Location, Target
 from ..paths import parse_control_set_mode
 from ..regf.hive import Hive
-from ..regf.types import data_from_cli, parse_type, type_name
+from ..regf.records.types import data_from_cli, parse_type, type_name
 from ..timeutil import Clock
 from ..verify import Expect
 from . import render, reports

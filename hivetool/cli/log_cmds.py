@@ -6,7 +6,7 @@ import heapq
 import click
 
 from ..regf.hive import Hive
-from ..regf.replay import open_replayed
+from ..regf.logs import open_replayed
 from ..verify import Expect
 from ..errors import UsageError
 from .common import current_wait, emit_json, json_option, note, save, warn, write_options, write_target

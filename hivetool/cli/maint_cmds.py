@@ -81,7 +81,7 @@ def _compact_one(hive, shown: str, target: str, minor: int | None, verify: bool,
         summary = compact_hive(hive, target, minor, verify=check, progress=progress)
     finally:
         progress.close()
-    before = len(hive.buf)
+    before = hive.size
     if not quiet:
         note(f"compacted {shown} ({before} bytes) -> {target} ({summary.file_size} bytes, version "
              f"1.{summary.minor}): {summary.keys} keys, {summary.values} values, {summary.security_cells} "

@@ -182,7 +182,7 @@ def _plans(target: Target, patch: Patch, mode, skip_foreign: bool) -> list:
 
 
 def _dry_run(plans: list, target_text: str, as_json: bool) -> None:
-    from ..regf.types import data_json
+    from ..regf.records.types import data_json
 
     if as_json:
         emit_json({"command": "import", "target": target_text, "dry_run": True, "operations": [
@@ -256,7 +256,10 @@ def _location(slot: Slot):
 @click.command()
 @click.argument("old_path", metavar="OLD")
 @click.argument("new_path", metavar="NEW")
-@click.option("-o", "--output", metavar="PATCH.reg", help="Write this file (atomically) instead of stdout.")
+@click.option("--format", "output_format", type=click.Choice(["reg", "text", "json"]), default=None,
+              help="reg (the default): the .reg patch; text or json: what changed, for a person to read "
+              "(old and new data, last-write times on both sides, what deleted keys held).")
+@click.option("-o", "--output", metavar="PATCH.reg", help="Write the .reg patch to this file (atomically).")
 @root_option
 @click.option("--regedit4", is_flag=True, help="Write a REGEDIT4 file in the ANSI code page (see --encoding).")
 @click.option("--encoding", "codepage", default="cp1252", show_default=True, metavar="CP",
@@ -265,51 +268,94 @@ def _location(slot: Slot):
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences (like git diff).")
 @json_option
 @wait_option
-def diff(old_path, new_path, output, root, regedit4, codepage, utf8, exit_code, as_json) -> None:
-    """Write a .reg patch that turns OLD into NEW: new and deleted keys, new, changed and
-    deleted values, nothing else. `hivetool import OLD PATCH.reg` then gives NEW's content.
-    Two images are compared hive by hive; a hive found on one side only is reported. --json
-    prints the operations as JSON (the .reg goes to -o, if given)."""
+def diff(old_path, new_path, output_format, output, root, regedit4, codepage, utf8, exit_code, as_json) -> None:
+    """What differs between OLD and NEW. By default a .reg patch that turns OLD into NEW (new and
+    deleted keys, new, changed and deleted values, nothing else): `hivetool import OLD
+    PATCH.reg` then gives NEW's content. --format text|json (--json is --format json) shows each
+    changed key with its last-write time on both sides, each changed value's old and new type
+    and data, and everything an added or deleted key held; the .reg still goes to -o if given.
+    Two images are compared hive by hive; a hive found on one side only is reported."""
     from ..regfile.diff import diff_hives
     from ..regfile.emit import emit_patch
 
+    if as_json and output_format not in (None, "json"):
+        raise UsageError(f"--json is --format json: it cannot go with --format {output_format}")
+    output_format = "json" if as_json else (output_format or "reg")
     check_dialect_options(regedit4, utf8)
     guard_output(output, (old_path, new_path), stdout_allowed=True)
     old, new = open_for_read(old_path, root=root), open_for_read(new_path, root=root)
     with closing(old), closing(new):
+        pairs = _compared(old, new)
         patch = Patch()
-        if isinstance(old, HiveTarget) and isinstance(new, HiveTarget):
-            patch = diff_hives(old.hive, new.hive, _root_of(new))
-        elif isinstance(old, HiveTarget) or isinstance(new, HiveTarget):
-            raise UsageError("diff compares two hive files or two images, not one of each")
-        else:
-            patch = _diff_images(old, new)
+        for before, after, mount in pairs:
+            patch.extend(diff_hives(before, after, mount))
         for target in (old, new):
             warn_dirty(target)
         writer = emit_patch(patch, dialect(regedit4), False, codepage)
         report_losses(writer.losses)
-        if output is not None or not as_json:
+        if output is not None or output_format == "reg":
             write_text(writer.finish(), output, regedit4, utf8)
-    kinds: dict[str, int] = {}
-    for op in patch:
-        kinds[op.kind] = kinds.get(op.kind, 0) + 1
-    if as_json:
-        from ..regf.types import data_json
-
-        emit_json({"command": "diff", "old": old_path, "new": new_path, "output": output, "differences": len(patch),
-                   "counts": kinds, "operations": [{"kind": op.kind, "key": op.key, "name": op.name,
-                                                    "new": data_json(op.type, op.data)} for op in patch]})
-    else:
+        if output_format != "reg":
+            _show_changes(pairs, output_format, patch, old_path, new_path, output)
+    if output_format == "reg":
+        kinds = _kinds(patch)
         shown = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in kinds.items()) or "no differences"
         note(f"{len(patch)} operation(s): {shown}" + (f" -> {output}" if output else ""))
     if exit_code and len(patch):
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
-def _diff_images(old, new) -> Patch:
-    from ..regfile.diff import diff_hives
+def _kinds(patch: Patch) -> dict[str, int]:
+    kinds: dict[str, int] = {}
+    for op in patch:
+        kinds[op.kind] = kinds.get(op.kind, 0) + 1
+    return kinds
 
-    patch = Patch()
+
+def _compared(old, new) -> list:
+    """(old hive, new hive, mount path) for each hive the two targets both have."""
+    if isinstance(old, HiveTarget) and isinstance(new, HiveTarget):
+        return [(old.hive, new.hive, _root_of(new))]
+    if isinstance(old, HiveTarget) or isinstance(new, HiveTarget):
+        raise UsageError("diff compares two hive files or two images, not one of each")
+    return _image_pairs(old, new)
+
+
+def _show_changes(pairs: list, output_format: str, patch: Patch, old_path: str, new_path: str,
+                  output: str | None) -> None:
+    from ..forensics.changes import ADDED, DELETED, TOUCHED, change_json, change_lines, compare_trees, keys_in
+    from ..regf.records.types import data_json
+
+    counts = {ADDED: 0, DELETED: 0, "changed": 0, TOUCHED: 0}
+    documents = []
+    if output_format == "text":
+        click.echo(f"--- {old_path}")
+        click.echo(f"+++ {new_path}")
+    for before, after, mount in pairs:
+        for change in compare_trees(before.root, after.root, mount):
+            counts[change.change] += keys_in(change)
+            if output_format == "json":
+                documents.append(change_json(change, mount))
+            else:
+                click.echo("\n".join(change_lines(change, mount, _value_line)))
+    if output_format == "json":
+        emit_json({"command": "diff", "old": old_path, "new": new_path, "output": output,
+                   "differences": len(patch), "counts": _kinds(patch),
+                   "operations": [{"kind": op.kind, "key": op.key, "name": op.name,
+                                   "new": data_json(op.type, op.data)} for op in patch],
+                   "key_counts": counts, "keys": documents})
+    else:
+        note(", ".join(f"{count} key(s) {kind}" for kind, count in counts.items()))
+
+
+def _value_line(value) -> str:
+    from . import render
+
+    return f"{render.value_name(value.name)} = {value.type_name} {render.value_text(value)}"
+
+
+def _image_pairs(old, new) -> list:
+    pairs = []
     old_slots = {slot.mount.upper(): slot for slot in old.slots()}
     new_slots = {slot.mount.upper(): slot for slot in new.slots()}
     for mount in sorted(set(old_slots) | set(new_slots)):
@@ -319,8 +365,8 @@ def _diff_images(old, new) -> Patch:
             present = after or before
             warn(f"{present.mount} ({present.relative}) is only in {side}: not compared")
             continue
-        patch.extend(diff_hives(old.open(before), new.open(after), after.mount))
-    return patch
+        pairs.append((old.open(before), new.open(after), after.mount))
+    return pairs
 
 
 __all__ = ["DEFAULT_CODEPAGE", "diff", "export", "import_"]

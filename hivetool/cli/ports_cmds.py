@@ -109,7 +109,7 @@ def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify,
 
     from ..image.target import Location
     from ..profiles.plan import apply_plan
-    from ..regf.types import encode_multi
+    from ..regf.records.types import encode_multi
     from .targets import commit, open_for_write, write_target_for
 
     write = write_target_for(hive_path, output, in_place, timestamp, verify, (software_path or "",))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..profiles.plan import Change, Plan
-from ..regf.types import type_name
+from ..regf.records.types import type_name
 
 
 def reminders(plan: Plan) -> list[str]:

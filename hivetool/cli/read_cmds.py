@@ -1,6 +1,7 @@
 """Commands that read a target: info, ls, get, check."""
 from __future__ import annotations
 
+import os
 from contextlib import closing
 
 import click
@@ -32,10 +33,32 @@ def _logs_text(logs: list[dict]) -> str:
     return ("\n" + " " * 18).join(lines) or "none"
 
 
+def _hashes(paths: list[str]) -> list[dict]:
+    """SHA-256, SHA-1 and MD5 of each file, in one read of it."""
+    import hashlib
+
+    from ..inputs import open_input
+
+    found = []
+    for path in paths:
+        digests = [hashlib.sha256(), hashlib.sha1(), hashlib.md5()]
+        size = 0
+        with open_input(path, "file") as source:  # shared: a hivetool writer cannot change it meanwhile
+            while chunk := os.read(source.fd, 1 << 20):
+                size += len(chunk)
+                for digest in digests:
+                    digest.update(chunk)
+        found.append({"file": path, "size": size, **{d.name: d.hexdigest() for d in digests}})
+    return found
+
+
 def print_facts(facts: dict) -> None:
     for label, value in facts.items():
         if label == "logs":
             shown = _logs_text(value)
+        elif label == "hashes":
+            shown = ("\n" + " " * 18).join(f"{h['file']}: sha256 {h['sha256']}, sha1 {h['sha1']}, md5 {h['md5']}"
+                                            for h in value)
         elif isinstance(value, list):
             shown = ("\n" + " " * 18).join(str(v) for v in value) or "none"
         elif isinstance(value, bool):
@@ -47,10 +70,12 @@ def print_facts(facts: dict) -> None:
 
 @click.command()
 @click.argument("hive_path", metavar="TARGET")
+@click.option("--hash", "with_hashes", is_flag=True,
+              help="Also the SHA-256, SHA-1 and MD5 of the hive and of each log beside it (for case notes).")
 @json_option
 @replay_option
 @wait_option
-def info(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str, ...]) -> None:
+def info(hive_path: str, with_hashes: bool, as_json: bool, replay_logs: bool, log_paths: tuple[str, ...]) -> None:
     """A hive: version, sizes, root name, sequence numbers, dirty state, checksum, logs beside
     it (format, sequence numbers) and what a replay would apply. An image: `image info`."""
     from ..image.spec import HIVE, parse_target
@@ -63,6 +88,10 @@ def info(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str,
     from ..regf.info import hive_info
 
     facts = hive_info(hive_path, replay_logs or bool(log_paths), list(log_paths) or None)
+    if with_hashes:
+        from ..regf.logfiles import find_logs
+
+        facts["hashes"] = _hashes([hive_path, *(log_paths or [str(p) for p in find_logs(hive_path)])])
     if as_json:
         emit_json(facts)
     else:

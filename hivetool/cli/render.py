@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..regf.model import Key, Value
-from ..regf.names import upcase
-from ..regf.types import RegType, decode
+from ..regf.hive.model import Key, Value
+from ..regf.records.names import upcase
+from ..regf.records.types import RegType, decode
 
 
 def value_text(value: Value) -> str:
@@ -48,6 +48,7 @@ def key_json(key: Key, with_values: bool = True, shown: str | None = None) -> di
         "path": shown or key.path or "\\",
         "name": key.name,
         "last_write": key.last_write_iso,
+        "last_write_filetime": key.last_write,
         "subkeys": [sub.name for sub in key.subkeys()],
     }
     class_name = key.class_name
@@ -69,8 +70,8 @@ def key_lines(key: Key, shown: str | None = None) -> list[str]:
 
 def virtual_json(path: str, children: list[str]) -> dict[str, Any]:
     """A key that is no hive's key but lists hives (an image's top, HKLM, HKU)."""
-    return {"path": path or "\\", "name": path.rpartition("\\")[2], "last_write": None, "subkeys": children,
-            "values": []}
+    return {"path": path or "\\", "name": path.rpartition("\\")[2], "last_write": None,
+            "last_write_filetime": None, "subkeys": children, "values": []}
 
 
 def virtual_lines(path: str, children: list[str]) -> list[str]:
@@ -98,6 +99,7 @@ def merged_values(keys: list[Key]) -> list[Value]:
 def merged_json(path: str, keys: list[Key]) -> dict[str, Any]:
     return {"path": path, "name": path.rpartition("\\")[2],
             "last_write": max(key.last_write_iso for key in keys) if keys else None,
+            "last_write_filetime": max(key.last_write for key in keys) if keys else None,
             "subkeys": merged_subkey_names(keys), "values": [value_json(v) for v in merged_values(keys)]}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..regf.types import data_json
+from ..regf.records.types import data_json
 from .common import emit_json, note
 from .targets import Outcome
 

@@ -83,7 +83,7 @@ def refuse_over_target_files(output: str | None, target: Target) -> None:
     any hive or transaction log (checked once the image's hives are known, before any write)."""
     if output is None:
         return
-    from ..regf.logfiles import find_logs
+    from ..regf.hive.files import find_logs
 
     files = []
     for slot in target.slots():
@@ -101,7 +101,7 @@ def warn_dirty(target: Target) -> None:
             note(line)
         hive = slot.hive
         if hive.dirty and not hive.modified_by_replay:
-            warn(f"{slot.shown} is dirty (sequence numbers {hive.header.seq1}/{hive.header.seq2}); the newest "
+            warn(f"{slot.shown} is dirty (sequence numbers {'/'.join(map(str, hive.sequence_numbers))}); the newest "
                  "changes may be in its transaction logs, so what is shown may be stale (--replay-logs reads "
                  "through them)")
         slot.skipped, slot.notes = [], []

@@ -6,8 +6,8 @@ from typing import Any
 from ..errors import HiveFormatError, HivetoolError, KeyNotFound, ValueNotFound
 from ..inputs import open_input
 from ..paths import HKLM, read_control_set
-from ..regf.header import BASE_BLOCK, BASE_BLOCK_SIZE, SIGNATURE
-from ..regf.logfiles import find_logs
+from ..regf.records.base_block import BASE_BLOCK, BASE_BLOCK_SIZE, SIGNATURE
+from ..regf.hive.files import find_logs
 from .image import ImageTarget
 from .target import Slot
 

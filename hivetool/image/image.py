@@ -7,7 +7,7 @@ from typing import Callable
 
 from ..errors import KeyNotFound, MalformedInput, UsageError
 from ..paths import HKCC, HKCR, HKCU, HKLM, HKU
-from ..regf.logfiles import LOG_SUFFIXES, find_logs
+from ..regf.hive.files import LOG_SUFFIXES, find_logs
 from .layout import (
     BCD_FILES, CONFIG, DEFAULT_HIVE, MACHINE_HIVES, SYSTEM_ROOTS, HiveFile, Layout, UserProfile, find_system_root,
     machine_hives, read_profiles, user_hives,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import HiveFormatError, KeyNotFound, ValueNotFound
 from ..paths import HKLM, HKU
 from ..regf.hive import Hive
-from ..regf.model import Key
+from ..regf.hive.model import Key
 from .tree import CaseFolder
 
 SYSTEM_ROOTS = ("Windows", "WINNT")

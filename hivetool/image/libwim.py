@@ -161,7 +161,7 @@ def _raise(code: int, what: str) -> None:
     raise (HiveIOError if code in _IO_ERRORS else MalformedInput)(message)
 
 
-def _path(path: str | os.PathLike) -> bytes:
+def _path(path: str | os.PathLike[str]) -> bytes:
     return os.fsencode(path)
 
 
@@ -171,7 +171,7 @@ class Wim:
     :meth:`update` live in memory until :meth:`overwrite`; :meth:`close` (or leaving the
     ``with`` block) frees the WIMStruct, dropping changes not written."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         self._lib = library()
         self._handle = ctypes.c_void_p()
@@ -190,7 +190,7 @@ class Wim:
             self._lib.wimlib_free(self._handle)
             self._handle = ctypes.c_void_p()
 
-    def extract_to_ntfs(self, image: int, volume: str | os.PathLike, path: str) -> bool:
+    def extract_to_ntfs(self, image: int, volume: str | os.PathLike[str], path: str) -> bool:
         """Extract the file at ``path`` (any case) of ``image`` onto the NTFS volume image file
         ``volume`` at the same path, with its security descriptor, attributes, timestamps,
         streams and short name (``WIMLIB_EXTRACT_FLAG_NTFS``). False when ``path`` does not
@@ -207,7 +207,7 @@ class Wim:
             _raise(code, f"{self.path}:{image}: cannot extract {path} onto a scratch NTFS volume")
         return True
 
-    def update(self, image: int, adds: Sequence[tuple[str | os.PathLike, str, int]]) -> None:
+    def update(self, image: int, adds: Sequence[tuple[str | os.PathLike[str], str, int]]) -> None:
         """One ``wimlib_update_image`` of ``image`` with an ADD command per (source, path in
         the image, WIMLIB_ADD_FLAG_*); in memory only, all commands or none (wimlib rolls back)."""
         commands = (UpdateCommand * len(adds))()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..errors import KeyNotFound, UsageError
 from ..paths import CURRENT_CONFIG, HKCC, HKCR, HKCU, HKLM, HKU, normalize_path
-from ..regf.names import upcase
+from ..regf.records.names import upcase
 from .layout import BCD_KEY, LOCAL_SYSTEM, MACHINE_HIVES, UserProfile
 
 VOLATILE = {"HARDWARE": "built by Windows at boot from the hardware it finds"}

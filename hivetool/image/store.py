@@ -33,7 +33,7 @@ class FolderStore:
 
     read_only = False
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.files = CaseFolder(self.root)
 

@@ -23,7 +23,7 @@ from ..paths import (
     CURRENT_CONTROL_SET, ControlSetChoice, PathMapper, infer_root, is_logical, read_control_set, select_control_sets,
 )
 from ..regf.hive import Hive
-from ..regf.names import upcase
+from ..regf.records.names import upcase
 from ..timeutil import Clock
 
 
@@ -97,7 +97,7 @@ class Target:
             return slot.hive
         options = self.options
         if options.replay_logs or options.log_paths:
-            from ..regf.replay import open_replayed
+            from ..regf.logs import open_replayed
 
             hive, report = open_replayed(slot.local, options.clock, list(options.log_paths) or None,
                                          for_update=options.for_update, wait=options.wait,

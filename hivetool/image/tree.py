@@ -13,7 +13,7 @@ from pathlib import Path
 class CaseFolder:
     """Case-insensitive lookup of relative paths below ``root``; listings are cached."""
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self._listings: dict[str, dict[str, str]] = {}
 

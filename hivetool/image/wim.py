@@ -59,7 +59,7 @@ class WimStore:
     """Image ``index`` of the WIM file ``wim``: hives extracted on demand into a private
     folder, changed hives written back in one update."""
 
-    def __init__(self, wim: str | os.PathLike, index: int, read_only: bool = False) -> None:
+    def __init__(self, wim: str | os.PathLike[str], index: int, read_only: bool = False) -> None:
         self.wim = Path(wim)
         self.index = index
         self.read_only = read_only
@@ -165,7 +165,7 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def file_metadata(wim: str | os.PathLike, index: int, path: str) -> dict[str, str]:
+def file_metadata(wim: str | os.PathLike[str], index: int, path: str) -> dict[str, str]:
     """The ``dir --detailed`` facts of one file in a WIM (Attributes, Security Descriptor, ...)."""
     done = _run(["dir", str(wim), str(index), f"--path=/{path.lstrip('/')}", "--detailed", "--one-file-only"],
                 f"{wim}:{index}")

@@ -79,7 +79,7 @@ def check_tools() -> None:
     libwim.library()
 
 
-def write_files(wim: str | os.PathLike, index: int, files: Sequence[Replacement], scratch: Path) -> list[str]:
+def write_files(wim: str | os.PathLike[str], index: int, files: Sequence[Replacement], scratch: Path) -> list[str]:
     """Put ``files`` into image ``index`` of the WIM file ``wim`` with one write of the WIM,
     keeping the stored metadata of each file that exists there (see the module's docstring).
     ``scratch`` is an existing private folder for the volumes; it must stay until this returns.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..regf.types import RegType
+from ..regf.records.types import RegType
 
 PORT = "port"  # a TCP port number, 1-65535
 PORT_LIST = "port_list"  # lines of ports or ranges "a-b" (REG_MULTI_SZ)

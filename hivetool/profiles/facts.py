@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from ..errors import KeyNotFound, ValueNotFound
 from ..regf.hive import Hive
-from ..regf.model import Key, Value
-from ..regf.types import RegType, decode_multi, decode_text
+from ..regf.hive.model import Key, Value
+from ..regf.records.types import RegType, decode_multi, decode_text
 from .catalog import PORT, PROFILES
 from .rules import parse_port_list
 

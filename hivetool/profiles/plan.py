@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from ..errors import KeyNotFound, RefusedUnsafe, TypeClash, UsageError
 from ..paths import HKLM, infer_root, select_control_sets
 from ..regf.hive import Hive
-from ..regf.model import Value
-from ..regf.types import RegType, decode_multi, encode_multi, encode_text, type_name
+from ..regf.hive.model import Value
+from ..regf.records.types import RegType, decode_multi, encode_multi, encode_text, type_name
 from .catalog import PORT, PORT_LIST, YES_NO, Profile, Setting
 from .facts import (OS_CHOICES, OsGuess, find_key, find_value, infer_os, max_user_port, pinned_ports, port_of,
                     rpc_pool)

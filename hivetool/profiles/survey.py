@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import UsageError
 from ..regf.hive import Hive
-from ..regf.types import RegType, decode_multi, decode_text
+from ..regf.records.types import RegType, decode_multi, decode_text
 from .catalog import PORT, PORT_LIST, Profile
 from .facts import find_key, find_value, port_of
 from .plan import Request, _parse_one

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import HiveFormatError
 from ..timeutil import filetime_to_iso
 from .hive import Hive
-from .replay import replay_file, require_replayed
+from .logs import replay_file, require_replayed
 
 FLAG_NAMES = {0x1: "pending transactions (KTM)", 0x2: "defragmented / layered keys supported"}
 
@@ -19,11 +19,11 @@ def hive_info(path: str, replay_logs: bool = False, log_paths: list[str] | None 
     report = replayed.report
     if replay_logs and report.dirty:
         require_replayed(replayed)
-        hive = Hive.from_replay(replayed.image, path, None, report.sequence_floor)
+        hive = Hive._from_replay(replayed.image, path, None, report.sequence_floor)
     else:
         hive = Hive(replayed.data, path)  # the file's own bytes are what we show
     del replayed
-    h = hive.header
+    h = hive._engine.header
     try:
         root_name = hive.root.name
     except HiveFormatError as err:
@@ -40,8 +40,9 @@ def hive_info(path: str, replay_logs: bool = False, log_paths: list[str] | None 
         "checksum_ok": h.checksum_ok,
         "checksum": f"0x{h.stored_checksum:08x}",
         "last_written": filetime_to_iso(h.timestamp),
+        "last_written_filetime": h.timestamp,
         "hive_bins_size": h.hbins_size,
-        "bins": len(hive.space.bins),
+        "bins": len(hive._engine.space.bins),
         "flags": f"0x{h.flags:x}" + (f" ({flags})" if flags else ""),
         "embedded_name": h.file_name,
         "logs": report.logs,

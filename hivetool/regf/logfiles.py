@@ -1,24 +1,5 @@
-"""Finding a hive's transaction logs: ``<hive>.LOG``, ``.LOG1``, ``.LOG2`` beside it,
-matched case-insensitively (Windows file names are; images copied to Linux keep any case)."""
-from __future__ import annotations
+"""The old home of :func:`find_logs`, kept for code written against it (``hivetool.batch``);
+new code imports it from :mod:`hivetool.regf.hive.files`."""
+from .hive.files import LOG_SUFFIXES, find_logs
 
-import os
-from pathlib import Path
-
-LOG_SUFFIXES = (".LOG", ".LOG1", ".LOG2")
-
-
-def find_logs(hive_path: str | os.PathLike) -> list[Path]:
-    hive = Path(hive_path)
-    folder = hive.parent if str(hive.parent) else Path(".")
-    wanted = {(hive.name + suffix).upper(): suffix for suffix in LOG_SUFFIXES}
-    found: dict[str, Path] = {}
-    try:
-        entries = sorted(os.listdir(folder))
-    except OSError:
-        return []
-    for entry in entries:
-        suffix = wanted.get(entry.upper())
-        if suffix and suffix not in found and (folder / entry).is_file():
-            found[suffix] = folder / entry
-    return [found[s] for s in LOG_SUFFIXES if s in found]
+__all__ = ["LOG_SUFFIXES", "find_logs"]

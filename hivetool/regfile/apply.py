@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import HiveFormatError, KeyNotFound, RefusedUnsafe, RegFileError, UsageError, ValueNotFound
+from ..errors import KeyNotFound, RefusedUnsafe, RegFileError, UsageError, ValueNotFound
 from ..paths import ControlSetChoice, ForeignPath, PathMapper
 from ..progress import QUIET, Progress
-from ..regf import edit
 from ..regf.hive import Hive
-from ..regf.model import Key
-from ..regf.names import check_key_depth, check_key_name, check_value_name, upcase
+from ..regf.hive.model import Key
+from ..regf.records.names import check_key_depth, check_key_name, check_value_name, upcase
 from .bulk import BULK_MIN_OPS, apply_bulk, is_empty
 from .steps import ApplyCounts, run_steps
 from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE, Op, Patch
@@ -174,20 +173,24 @@ class _KeyCache:
             slot = (key.cell, upcase(name))
             child = self.children.get(slot)
             if child is None:
-                cell = None if key.cell in self.created else self.hive.find_child(key.cell, name)
-                if cell is not None:
-                    child = self.hive.key_at(cell, key)
-                elif not create:
-                    raise KeyNotFound(f"key {path!r} not found")
-                else:
-                    cell = edit.add_subkey(self.hive, key.cell, name)
-                    self.created.add(cell)
+                child = None if key.cell in self.created else _subkey_or_none(key, name)
+                if child is None:
+                    if not create:
+                        raise KeyNotFound(f"key {path!r} not found")
+                    child = key.add_subkey(name)
+                    self.created.add(child.cell)
                     made += 1
-                    child = Key(self.hive, cell, name, key)
                 self.children[slot] = child
             key = child
         self.exact[path] = key
         return key, made
+
+
+def _subkey_or_none(key: Key, name: str) -> Key | None:
+    try:
+        return key.subkey(name)
+    except KeyNotFound:
+        return None
 
 
 class _HiveStore:
@@ -209,10 +212,7 @@ class _HiveStore:
     def set_value(self, key: Key, name: str, value_type: int, data: bytes) -> None:
         # A .reg file may give any size for any type (hex(4) of 8 bytes), and Windows stores
         # it as given: the engine's raw call, not the size contract of Hive.set_value.
-        try:
-            edit.set_value(self.hive, key, name, value_type, bytes(data))
-        except HiveFormatError as err:
-            raise err.with_path(self.hive.path) if self.hive.path else err
+        self.hive.set_raw_value(key, name, value_type, data)
 
     def delete_value(self, key: Key, name: str) -> bool:
         try:

@@ -14,11 +14,9 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..progress import QUIET, Progress
-from ..regf.compact import TreeSource, build_hive_bytes
-from ..regf.header import BASE_BLOCK, BASE_BLOCK_SIZE, checksum
+from ..regf.compact import TreeSource, rebuild
 from ..regf.hive import Hive
-from ..regf.names import upcase
-from ..regf import sk as skmod
+from ..regf.records.names import upcase
 from .steps import run_steps
 
 BULK_MIN_OPS = 256  # below this the sequential path is as fast and keeps edits surgical
@@ -113,19 +111,14 @@ def is_empty(hive: Hive) -> bool:
 def apply_bulk(hive: Hive, plan, counts, progress: Progress = QUIET) -> None:
     """Apply ``plan`` (from :func:`~hivetool.regfile.apply.plan_patch`) to the empty ``hive``,
     replacing its image; ``counts`` (an ApplyCounts) is filled as the sequential path would."""
-    hive.require_clean("import into it")
-    root = hive.root
-    model = _Model(root.name, hive.minor, hive.clock.now(), skmod.descriptor(hive.space, root.security_cell))
-    run_steps(plan.ops, model, counts, progress)
-    image = bytearray(build_hive_bytes(model, hive.clock, progress))
-    # Keep the target's base block (sequence numbers, flags, GUIDs, name), with the new
-    # root cell and hive-bins size; the save that follows stamps it as usual.
-    head = bytearray(hive.buf[:BASE_BLOCK_SIZE])
-    for field in ("root_cell", "hbins_size"):
-        BASE_BLOCK.write(head, 0, field, BASE_BLOCK.read(image, 0, field))
-    BASE_BLOCK.write(head, 0, "checksum", checksum(head))
-    image[:BASE_BLOCK_SIZE] = head
-    hive.replace_image(image)
+    def fill(root_name: str, minor: int, timestamp: int, descriptor: bytes) -> _Model:
+        model = _Model(root_name, minor, timestamp, descriptor)
+        run_steps(plan.ops, model, counts, progress)
+        return model
+
+    # The target's base block (sequence numbers, flags, GUIDs, name) is kept; the save that
+    # follows stamps it as usual.
+    rebuild(hive, "import into it", fill, progress)
 
 
 __all__ = ["BULK_MIN_OPS", "apply_bulk", "is_empty"]

@@ -14,8 +14,8 @@ not compared.
 from __future__ import annotations
 
 from ..regf.hive import Hive
-from ..regf.model import Key, Value
-from ..regf.vk import I_DATA, I_DATA_SIZE, INLINE, VK, uses_big_data
+from ..regf.hive.model import Key, Value
+from ..regf.hive.compare import same_values
 from .patch import Patch
 
 
@@ -29,38 +29,6 @@ def _add_subtree(patch: Patch, key: Key, root: str) -> None:
         patch.create_key(path)
         for value in below.values():
             patch.set_value(path, value.name, value.type, value.raw)
-
-
-def _same_value_cells(old_hive: Hive, old_cells: list[int], new_hive: Hive, new_cells: list[int]) -> bool:
-    """Cheap test that two value lists are equal without decoding them: the same cells
-    holding the same bytes (an edited copy of a hive keeps most cells where they were).
-    A vk names its data cell, so equal vk bytes plus equal data-cell bytes mean an equal
-    value; big data and anything unusual fall back to a full comparison."""
-    if old_cells != new_cells:
-        return False
-    old_buf, new_buf = old_hive.buf, new_hive.buf
-    for cell in old_cells:
-        old_at, old_len = old_hive.space.payload(cell, "value")
-        new_at, new_len = new_hive.space.payload(cell, "value")
-        if old_len != new_len or old_buf[old_at : old_at + old_len] != new_buf[new_at : new_at + new_len]:
-            return False
-        if old_len < VK.size:
-            return False
-        size_field, data_cell = VK.struct.unpack_from(old_buf, old_at)[I_DATA_SIZE : I_DATA + 1]
-        length = size_field & 0x7FFFFFFF
-        if size_field & INLINE or length == 0:
-            continue
-        if uses_big_data(length, old_hive.minor) or uses_big_data(length, new_hive.minor):
-            if old_hive.read_value(cell) != new_hive.read_value(cell):
-                return False
-            continue
-        old_data, old_room = old_hive.space.payload(data_cell, "value data")
-        new_data, new_room = new_hive.space.payload(data_cell, "value data")
-        if length > old_room or length > new_room:
-            return False  # let the full read report the damage
-        if old_buf[old_data : old_data + length] != new_buf[new_data : new_data + length]:
-            return False
-    return True
 
 
 def diff_values(patch: Patch, path: str, old: list[Value], new: list[Value]) -> None:
@@ -103,10 +71,8 @@ def diff_hives(old: Hive, new: Hive, root: str, start: str = "") -> Patch:
             _add_subtree(patch, new_key, root)
             continue
         path = _logical(root, new_key.path)
-        old_cells = old.value_cells(old_key.cell)
-        new_cells = new.value_cells(new_key.cell)
-        if not _same_value_cells(old, old_cells, new, new_cells):
-            diff_values(patch, path, [old.read_value(c) for c in old_cells], [new.read_value(c) for c in new_cells])
+        if not same_values(old_key, new_key):
+            diff_values(patch, path, old_key.values(), new_key.values())
         old_children = {child.name: child for child in old_key.subkeys()}
         new_children = new_key.subkeys()
         new_names = {child.name for child in new_children}

@@ -13,7 +13,7 @@ from typing import Iterator
 
 from ..errors import HiveFormatError
 from ..regf.hive import Hive
-from ..regf.scan import iter_keys, value_records
+from ..regf.hive.scan import iter_keys, value_records
 from .emit import CHUNK_CHARS, DIALECT_5, Loss, RegWriter
 from .patch import Patch
 
@@ -74,10 +74,10 @@ class ExportStream:
         for hive, root, start in self.parts:
             prefix = root + "\\"
             try:
-                for hive_path, _, fields in iter_keys(hive, start):
+                for hive_path, nk_at, lists in iter_keys(hive, start):
                     path = prefix + hive_path if hive_path else root
                     writer.key(path)
-                    for name, value_type, raw in value_records(hive, fields):
+                    for name, value_type, raw, _ in value_records(hive, nk_at, lists):
                         writer.value(path, name, value_type, raw)
                     if writer.pending >= CHUNK_CHARS:
                         yield writer.take()

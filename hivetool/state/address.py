@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..errors import UsageError
 from ..paths import HKLM, HKU, normalize_path
-from ..regf.names import check_key_name, check_value_name, upcase
+from ..regf.records.names import check_key_name, check_value_name, upcase
 from .values import DataProblem
 
 CONTAINERS = (HKLM, HKU)  # they hold hives, not values: no item can be about them alone

@@ -15,15 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import HiveFormatError, HivetoolError
+from ..errors import HivetoolError
 from ..image.target import Location, Target
-from ..regf import edit
 from ..regf.hive import Hive
-from ..regf.model import Key
+from ..regf.hive.model import Key
 from ..regfile.patch import Origin
 from ..verify import Expect
 from .check import Declared, declared_inside, extras_of
-from ..regf.types import data_json
+from ..regf.records.types import data_json
 from .lookup import Lookup
 from .model import ABSENT, EXACT, KEY, VALUE, DesiredState
 from .plan import located, plan_state
@@ -104,9 +103,7 @@ class _Applier:
         if existing is not None and (existing.type, existing.raw) == data:
             return
         try:
-            edit.set_value(self.hive, key, existing.name if existing else name, data[0], data[1])
-        except HiveFormatError as err:
-            raise err.with_path(self.hive.path) if self.hive.path else err
+            self.hive.set_raw_value(key, existing.name if existing else name, data[0], data[1])
         finally:
             self.lookup.forget_values(key)
         self.record(key.path, existing.name if existing else name, UPDATED if existing else CREATED,

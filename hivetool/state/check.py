@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..image.target import Target
-from ..regf.model import Key
-from ..regf.names import upcase
+from ..regf.hive.model import Key
+from ..regf.records.names import upcase
 from ..regfile.patch import Origin
-from ..regf.types import data_json
+from ..regf.records.types import data_json
 from .lookup import Lookup
 from .model import ABSENT, EXACT, KEY, PORTS, VALUE, DesiredState, Item
 from .plan import plan_state
@@ -99,7 +99,7 @@ class ItemResult:
 def _shown(data: Data | None) -> str:
     if data is None:
         return "(none)"
-    from ..regf.types import decode, type_name
+    from ..regf.records.types import decode, type_name
 
     decoded = decode(*data)
     text = decoded.hex(" ") if isinstance(decoded, bytes) else repr(decoded)

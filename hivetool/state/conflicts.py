@@ -21,8 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..profiles import catalog
-from ..regf.names import upcase
-from ..regf.types import type_name
+from ..regf.records.names import upcase
+from ..regf.records.types import type_name
 from ..regfile.patch import Origin
 from .address import text_address
 from .model import ABSENT, KEY, PORTS, VALUE, Item, StateError
@@ -43,7 +43,7 @@ class _Fact:
 def _shown(data: tuple[int, bytes] | None) -> str:
     if data is None:
         return "absent"
-    from ..regf.types import decode
+    from ..regf.records.types import decode
 
     decoded = decode(*data)
     shown = decoded.hex(" ") if isinstance(decoded, bytes) else repr(decoded)

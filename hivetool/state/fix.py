@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..regf.names import upcase
+from ..regf.records.names import upcase
 from ..regfile.emit import DIALECT_5, emit_patch
 from ..regfile.patch import Patch
 from .check import DIFFERS, MISSING, UNEXPECTED, ItemResult

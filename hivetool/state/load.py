@@ -16,7 +16,7 @@ from typing import Iterable
 
 from ..fileio import STDOUT, read_stream_input
 from ..profiles import catalog
-from ..regf.names import upcase
+from ..regf.records.names import upcase
 from .address import text_address
 from .fold import C_ABSENT_KEY, C_ABSENT_VALUE, C_EXACT, C_KEY, C_VALUE, Claim, fold
 from .model import EXACT, KEY, PORTS, VALUE, DesiredState, Item, PortSetting
@@ -35,7 +35,7 @@ def is_reg_file(path: str, data: bytes) -> bool:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith((b"Windows Registry Editor", b"REGEDIT"))
 
 
-def load_states(paths: Iterable[str | os.PathLike], encoding: str | None = None) -> DesiredState:
+def load_states(paths: Iterable[str | os.PathLike[str]], encoding: str | None = None) -> DesiredState:
     """Read each state file (TOML or .reg) and fold them, later files winning.
 
     ``encoding`` is the code page of .reg files without a byte-order mark, as ``import

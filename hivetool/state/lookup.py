@@ -9,10 +9,10 @@ value names are indexed once. Editing invalidates: creating or deleting keys for
 """
 from __future__ import annotations
 
-from ..errors import HiveFormatError
+from ..errors import HiveFormatError, KeyNotFound
 from ..regf.hive import Hive
-from ..regf.model import Key, Value
-from ..regf.names import upcase
+from ..regf.hive.model import Key, Value
+from ..regf.records.names import upcase
 
 
 class Lookup:
@@ -20,7 +20,7 @@ class Lookup:
         self._exact: dict[tuple[int, str], Key | None] = {}  # (hive, path as given) -> key
         self._children: dict[tuple[int, int, str], Key | None] = {}  # (hive, parent cell, NAME) -> key
         self._roots: dict[int, Key] = {}
-        self._names: dict[tuple[int, int], dict[str, int]] = {}  # (hive, key cell) -> NAME -> value cell
+        self._names: dict[tuple[int, int], dict[str, int]] = {}  # (hive, key cell) -> NAME -> position
 
     def forget_keys(self) -> None:
         self._exact.clear()
@@ -51,8 +51,11 @@ class Lookup:
             if step in self._children:
                 child = self._children[step]
             else:
-                cell = hive.find_child(key.cell, name)
-                child = self._children[step] = hive.key_at(cell, key) if cell is not None else None
+                try:
+                    child = key.subkey(name)
+                except KeyNotFound:
+                    child = None
+                self._children[step] = child
             if child is None:
                 return None
             key = child
@@ -64,17 +67,14 @@ class Lookup:
             return None
         hive = key.hive
         index = self._names.get((id(hive), key.cell))
-        try:
-            if index is None:
-                index = {}
-                for cell in hive.value_cells(key.cell):
-                    # Names only: a damaged sibling's data must not keep this value from being read.
-                    index.setdefault(upcase(hive.value_name(cell)), cell)
-                self._names[(id(hive), key.cell)] = index
-            cell = index.get(upcase(name))
-            return hive.read_value(cell) if cell is not None else None
-        except HiveFormatError as err:
-            raise err.with_path(hive.path) if hive.path else err
+        if index is None:
+            index = {}
+            # Names only: a damaged sibling's data must not keep this value from being read.
+            for position, stored in enumerate(key.value_names()):
+                index.setdefault(upcase(stored), position)
+            self._names[(id(hive), key.cell)] = index
+        position = index.get(upcase(name))
+        return key.value_at(position) if position is not None else None
 
 
 __all__ = ["Lookup"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import MalformedInput
 from ..regfile.patch import Origin
-from ..regf.types import data_json
+from ..regf.records.types import data_json
 
 VALUE = "value"  # the value must exist with this type and data
 KEY = "key"  # the key must exist

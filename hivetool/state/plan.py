@@ -20,7 +20,7 @@ from typing import Iterator
 from ..errors import HivetoolError, KeyNotFound
 from ..image.target import Location, Target
 from ..paths import ForeignPath, parse_control_set_mode
-from ..regf.names import upcase
+from ..regf.records.names import upcase
 from .fold import C_ABSENT_KEY, C_ABSENT_VALUE, C_EXACT, C_KEY, C_VALUE, Claim, fold
 from .model import ABSENT, EXACT, KEY, PORTS, VALUE, DesiredState, Item, StateError
 from .planned import Entry, StatePlan

@@ -16,7 +16,7 @@ from ..profiles.plan import Plan as ProfilePlan
 from ..profiles.plan import hive_kind, make_plan, parse_requests
 from ..profiles.rules import ERROR
 from ..regf.hive import Hive
-from ..regf.types import RegType, encode_multi
+from ..regf.records.types import RegType, encode_multi
 from .model import VALUE, Item
 from .planned import Entry
 from .ports_load import live_path

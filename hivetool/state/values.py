@@ -17,7 +17,7 @@ import struct
 from typing import Any
 
 from ..errors import UsageError
-from ..regf.types import RegType, STRING_TYPES, encode_multi, encode_text, parse_hex_bytes, parse_type, type_name
+from ..regf.records.types import RegType, STRING_TYPES, encode_multi, encode_text, parse_hex_bytes, parse_type, type_name
 
 INT_TYPES = {RegType.DWORD: ("<I", 32), RegType.DWORD_BIG_ENDIAN: (">I", 32), RegType.QWORD: ("<Q", 64)}
 

@@ -1,0 +1,39 @@
+"""Messages between a batch and its worker processes: a 4-byte big-endian length, then a
+pickle. Both ends are this package, started by the same user, over a private pipe."""
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+from typing import Any
+
+_LENGTH = struct.Struct(">I")
+Message = dict[str, Any]  # a task, a result, or a worker's word (ready, the target's sha256)
+
+
+def write_frame(fd: int, message: Any) -> None:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    data = memoryview(_LENGTH.pack(len(body)) + body)
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    parts = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return None  # the other end is gone
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def read_frame(fd: int) -> Any:
+    """The next message, or None when the other end closed the pipe (or died mid-message)."""
+    head = _read_exactly(fd, _LENGTH.size)
+    if head is None:
+        return None
+    body = _read_exactly(fd, _LENGTH.unpack(head)[0])
+    return None if body is None else pickle.loads(body)

@@ -1,0 +1,234 @@
+"""Worker processes kept busy: one task each at a time, a deadline per task, a new worker for one
+that hung (killed), died or left.
+
+The workers are ``python -m hivetool.batch.worker`` processes in a session of their own (a
+Ctrl-C reaches the batch, which stops them). A worker whose batch dies reads the end of its
+task pipe and leaves.
+"""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from typing import Iterable, Iterator
+
+from ..errors import HiveIOError
+from .frames import Message, read_frame, write_frame
+
+STARTUP_SECONDS = 120.0  # a worker not ready by then will not be (an import that hangs)
+_STARTUP_FAILURES = 3  # workers in a row that die before they are ready: the batch stops
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class WorkerProcess:
+    def __init__(self, command_words: list[str], max_memory_mb: int | None, cwd: str | None = None) -> None:
+        self.startup_log = tempfile.TemporaryFile()
+        args = [sys.executable, "-m", "hivetool.batch.worker", "--max-memory", str(max_memory_mb or 0),
+                "--", *command_words]
+        self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.startup_log,
+                                        cwd=cwd, start_new_session=True, close_fds=True)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.tasks = self.process.stdin.fileno()
+        self.answers = self.process.stdout.fileno()
+        self.ready = False
+        # Tasks sent and not answered, the one running first. The next waits in the pipe, so
+        # that the worker never idles while the batch reads an answer and sends more.
+        self.queue: deque[Message] = deque()
+        self.sha: str | None = None  # of the running target, once the worker has hashed it
+        self.deadline = time.monotonic() + STARTUP_SECONDS
+
+    def fileno(self) -> int:
+        return self.answers
+
+    def send(self, task: Message, timeout: float | None) -> None:
+        if not self.queue:
+            self._started(timeout)
+        self.queue.append(task)
+        write_frame(self.tasks, task)
+
+    def _started(self, timeout: float | None) -> None:
+        """The head of the queue starts now."""
+        self.sha = None
+        self.deadline = time.monotonic() + timeout if timeout else float("inf")
+
+    def finished(self, timeout: float | None) -> None:
+        self.queue.popleft()
+        if self.queue:
+            self._started(timeout)
+        else:
+            self.sha, self.deadline = None, float("inf")
+
+    def receive(self) -> Message | None:
+        message: Message | None = read_frame(self.answers)
+        return message
+
+    def end_status(self) -> str:
+        """How the process ended, in words."""
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.wait()
+        return f"killed by {_signal_name(-code)}" if code < 0 else f"exit status {code}"
+
+    def startup_error(self) -> str:
+        self.startup_log.seek(0)
+        text = self.startup_log.read().decode("utf-8", "replace").strip().splitlines()
+        return text[-1] if text else "no message"
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                self.process.kill()
+            except OSError:
+                pass
+        self.process.wait()
+
+    def close(self) -> None:
+        self.kill()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+        self.startup_log.close()
+
+
+def failed(task: Message, sha: str | None, error: str, seconds: float | None = None) -> Message:
+    """The result line of a target whose command never finished."""
+    return {"target": task["target"], "sha256": sha, "exit_code": None, "output": None, "error": error,
+            "seconds": seconds, "command": task["command"]}
+
+
+class Pool:
+    """``jobs`` workers for one command; reusable (``run`` may be called again) until closed."""
+
+    DEPTH = 2  # tasks in a worker's queue
+
+    def __init__(self, jobs: int, command_words: list[str], timeout: float | None = None,
+                 max_memory_mb: int | None = None, cwd: str | None = None) -> None:
+        self.jobs = max(1, jobs)
+        self.cwd = cwd
+        self.command_words = list(command_words)
+        self.timeout = timeout
+        self.max_memory_mb = max_memory_mb
+        self.workers: list[WorkerProcess] = []
+        self.started = 0  # worker processes started, replacements included
+        self.startup_failures = 0
+        self.pending: deque[Message] = deque()
+
+    def __enter__(self) -> "Pool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
+        self.workers = []
+
+    def warm(self) -> None:
+        """Start the workers now, so that they import while the batch looks for its targets."""
+        while len(self.workers) < self.jobs:
+            self._start()
+
+    def _start(self) -> WorkerProcess:
+        worker = WorkerProcess(self.command_words, self.max_memory_mb, self.cwd)
+        self.workers.append(worker)
+        self.started += 1
+        return worker
+
+    def _retire(self, worker: WorkerProcess) -> None:
+        """Stop ``worker``; the tasks queued behind its running one go back to the front."""
+        worker.close()
+        self.workers.remove(worker)
+        while len(worker.queue) > 1:
+            self.pending.appendleft(worker.queue.pop())
+
+    def run(self, tasks: Iterable[Message]) -> Iterator[Message]:
+        """Run every task; yield each result as it comes (in the order they finish)."""
+        self.pending = deque(tasks)
+        while self.pending or any(worker.queue for worker in self.workers):
+            busy = sum(1 for worker in self.workers if worker.queue)
+            while self.pending and len(self.workers) < min(self.jobs, len(self.pending) + busy):
+                self._start()
+            # Fill the idle workers first, then give each a second task to queue.
+            for depth in range(1, self.DEPTH + 1):
+                for worker in self.workers:
+                    if self.pending and worker.ready and len(worker.queue) < depth:
+                        worker.send(self.pending.popleft(), self.timeout)
+            yield from self._wait()
+
+    def _wait(self) -> Iterator[Message]:
+        now = time.monotonic()
+        wait = max(0.0, min((worker.deadline for worker in self.workers), default=now + 1) - now)
+        readable, _, _ = select.select(self.workers, [], [], min(wait, 1.0))
+        for worker in readable:
+            yield from self._answer(worker)
+        now = time.monotonic()
+        for worker in list(self.workers):
+            if worker in self.workers and worker.deadline <= now:
+                yield from self._overdue(worker)
+
+    def _answer(self, worker: WorkerProcess) -> Iterator[Message]:
+        message = worker.receive()
+        if message is None:
+            yield from self._died(worker)
+        elif message["kind"] == "ready":
+            worker.ready = True
+            worker.deadline = float("inf")
+            self.startup_failures = 0
+        elif message["kind"] == "sha":
+            worker.sha = message["sha256"]
+        else:
+            worker.finished(self.timeout)
+            if message["leave"]:
+                self._retire(worker)
+            yield message["result"]
+
+    def _died(self, worker: WorkerProcess) -> Iterator[Message]:
+        status = worker.end_status()
+        task, sha = (worker.queue[0] if worker.queue else None), worker.sha
+        if not worker.ready:
+            self.startup_failures += 1
+            error = worker.startup_error()
+            self._retire(worker)
+            if self.startup_failures >= _STARTUP_FAILURES:
+                raise HiveIOError(f"batch worker processes cannot start ({status}): {error}")
+            return
+        self._retire(worker)
+        if task is not None:
+            limit = f" (--max-memory {self.max_memory_mb} MB)" if self.max_memory_mb else ""
+            yield failed(task, sha, f"the worker process running it died: {status}{limit}")
+
+    def _overdue(self, worker: WorkerProcess) -> Iterator[Message]:
+        task, sha = (worker.queue[0] if worker.queue else None), worker.sha
+        ready = worker.ready
+        worker.kill()
+        self._retire(worker)
+        if not ready:
+            self.startup_failures += 1
+            if self.startup_failures >= _STARTUP_FAILURES:
+                raise HiveIOError(f"batch worker processes did not start within {STARTUP_SECONDS:g} s")
+            return
+        if task is not None:
+            yield failed(task, sha, f"timed out after {self.timeout:g} s (--timeout)", self.timeout)
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

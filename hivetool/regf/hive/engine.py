@@ -1,0 +1,181 @@
+"""The reading half of a hive in memory, by cell offset: key names, subkeys, values.
+
+A :class:`~.hive.Hive` keeps one Engine (``hive._engine``) and its Key and Value views ask
+it; nothing here is public API. Every record is read through its problem function, which
+raises (via :class:`~.space.CellSpace`) on any pointer that does not lead to an allocated
+cell, and the first record problem a reader cannot get past becomes a HiveFormatError.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable, Iterable, TypeVar, overload
+
+from ..records.base_block import Header, read_header
+from ..records.cells import NIL
+from ..records.data import data_problems
+from ..records.lists import SubkeyList, subkey_list_problems, value_list_problems
+from ..records.names import lh_hash, sort_key, upcase
+from ..records.nk import KEY_PREDEF_HANDLE, NK, nk_problems
+from ..records.problems import nk_at as nk_at_text
+from ..records.problems import required, value_named
+from ..records.vk import vk_problems
+from .cache import EditCache
+from .space import CellSpace
+from .sublists import find_position
+from .value import Value
+
+# Reading a value's data goes on past this: Windows itself writes REG_DWORDs of 8 bytes.
+_READABLE_DATA = frozenset({"I-VK-TYPE-SIZE"})
+# An empty leaf and an lh leaf in a 1.3 hive still read as they are.
+_READABLE_LIST = frozenset({"E-LIST-EMPTY", "I-LIST-TYPE"})
+_SUBKEY_FIELDS = NK.view("subkey_count", "subkeys")
+_VALUE_FIELDS = NK.view("flags", "value_count", "values")
+ValueRow = tuple[str, int, bytes, int]  # (name, type, raw data, cell) of one value
+_Row = TypeVar("_Row")
+
+
+class Engine:
+    def __init__(self, buf: bytearray) -> None:
+        self.header: Header = read_header(buf)
+        self.space = CellSpace(buf, self.header.hbins_size)
+        self.minor = self.header.minor
+        self.root_cell = self.header.root_cell
+        self.nk_decodes = 0  # how many key nodes were decoded: lookups must stay on their path
+        self.cache = EditCache()
+
+    @property
+    def buf(self) -> bytearray:
+        """The whole file image. A mapped file turns into a bytearray when an edit must grow
+        it, so take it from here after any allocation rather than keeping it."""
+        return self.space.buf
+
+    # ------------------------------------------------------------------ keys
+    def nk(self, cell: int, what: str = "key") -> Any:
+        """The fixed fields of the key node at ``cell`` (already decoded once, so sound)."""
+        at, _ = self.space.payload(cell, what)
+        return NK.unpack(self.space.buf, at)
+
+    def key_name(self, cell: int, what: str) -> str:
+        """The name of the key node at ``cell``; ``what`` names the pointer that led here."""
+        return self.decode_key(cell, what)[1]
+
+    def decode_key(self, cell: int, what: str) -> tuple[int, str]:
+        """File offset of the payload of the key node at ``cell``, and its name."""
+        at, length = self.space.payload(cell, what)
+        self.nk_decodes += 1
+        name, problems = nk_problems(self.space.buf, at, length, what)
+        if name is None:
+            raise problems[0].error()
+        return at, name  # a name Windows would not write (odd UTF-16, a backslash) still reads
+
+    def subkey_list(self, cell: int) -> SubkeyList | None:
+        at, _ = self.space.payload(cell, "key")
+        count, list_cell = _SUBKEY_FIELDS(self.space.buf, at)
+        if count == 0 or list_cell == NIL:
+            return None
+        kept = self.cache.subkey_list(cell, list_cell, count)
+        if kept is not None:
+            return kept
+        return self.read_subkey_list(list_cell, at)
+
+    def read_subkey_list(self, list_cell: int, nk_at: int) -> SubkeyList:
+        """The subkey list at ``list_cell`` of the key whose payload is at file offset ``nk_at``."""
+        sublist, problems = subkey_list_problems(self.space.buf, list_cell, self.space.payload, (nk_at_text, nk_at - 4),
+                                                 nk_at - 4, self.minor)
+        return sublist if sublist is not None and not problems else required(sublist, problems, _READABLE_LIST)
+
+    def child_cells(self, cell: int) -> list[int]:
+        sublist = self.subkey_list(cell)
+        return sublist.offsets() if sublist else []
+
+    def find_child(self, cell: int, name: str) -> int | None:
+        """Find a subkey, decoding only candidates whose lh hash matches.
+
+        Otherwise (no hash matches, or lf/li leaves) a binary search over the sorted
+        entries settles it, as Windows does, so a lookup costs O(log n) decodes, never a
+        scan of the list. lf hints are not used to filter: names sharing their first four
+        characters (Key0001, Key0002, ...) all match one hint, which made every lookup in
+        a 1.3 hive decode the whole list.
+        """
+        sublist = self.subkey_list(cell)
+        if sublist is None:
+            return None
+        wanted = upcase(name)
+        hashed = None
+        for leaf in sublist.leaves:
+            if leaf.signature == b"lh":
+                hashed = lh_hash(name) if hashed is None else hashed
+                for child, key in zip(leaf.offsets, leaf.keys):
+                    if key == hashed and upcase(self.key_name(child, "subkey")) == wanted:
+                        return child
+        position, found = self.position_of(sublist, name)
+        return sublist.offsets()[position] if found else None
+
+    def position_of(self, sublist: SubkeyList, name: str) -> tuple[int, bool]:
+        """Where ``name`` goes in the sorted list, and whether the entry there is that name."""
+        wanted = sort_key(name)
+        # Imports and scripted creation mostly add names in order: one decode settles that.
+        last_leaf = sublist.leaves[-1].offsets
+        if last_leaf and sort_key(self.key_name(last_leaf[-1], "subkey")) < wanted:
+            return sublist.count, False
+        offsets = sublist.offsets()
+        cache: dict[int, bytes] = {}
+
+        def key_of(i: int) -> bytes:
+            if i not in cache:
+                cache[i] = sort_key(self.key_name(offsets[i], "subkey"))
+            return cache[i]
+
+        return find_position(len(offsets), wanted, key_of)
+
+    # ------------------------------------------------------------------ values
+    def value_cells(self, cell: int) -> list[int]:
+        at, _ = self.space.payload(cell, "key")
+        flags, count, list_cell = _VALUE_FIELDS(self.space.buf, at)
+        if count == 0 or list_cell == NIL or flags & KEY_PREDEF_HANDLE:
+            return []
+        return list(self.value_list(list_cell, count, at))
+
+    def value_list(self, list_cell: int, count: int, nk_at: int) -> tuple[int, ...]:
+        """The vk cells of a key's value list (the key's payload at file offset ``nk_at``)."""
+        cells, problems = value_list_problems(self.space.buf, list_cell, count, self.space.payload,
+                                              (nk_at_text, nk_at - 4), nk_at - 4)
+        return cells if cells is not None and not problems else required(cells, problems)
+
+    def value_name(self, cell: int) -> str:
+        """The name alone: a value whose data is damaged still has one."""
+        at, length = self.space.payload(cell, "value")
+        name, _, problems = vk_problems(self.space.buf, at, length, "value")
+        if name is None:
+            raise problems[0].error()
+        return name
+
+    def read_value(self, cell: int) -> Value:
+        """The value at ``cell``: its name, type and raw data."""
+        return self.read_values((cell,))[0]
+
+    @overload
+    def read_values(self, cells: Iterable[int]) -> list[Value]: ...
+
+    @overload
+    def read_values(self, cells: Iterable[int], make: Callable[[ValueRow], _Row]) -> list[_Row]: ...
+
+    def read_values(self, cells: Iterable[int],
+                    make: Callable[[ValueRow], Any] = partial(tuple.__new__, Value)) -> list[Any]:
+        """The values at ``cells``, in that order (one loop: a walk reads every value). ``make``
+        turns ``(name, type, raw, cell)`` into what is returned (``tuple``: a scan's plain rows)."""
+        space, minor = self.space, self.minor
+        buf, payload = space.buf, space.payload
+        out = []
+        for cell in cells:
+            at, length = payload(cell, "value")
+            name, fields, problems = vk_problems(buf, at, length, "value")
+            if name is None:
+                raise problems[0].error()
+            _, _, size_field, data_field, value_type, _ = fields  # vk.READ_FIELDS
+            data, problems = data_problems(buf, size_field, data_field, value_type, minor, at - 4, payload,
+                                           (value_named, name), True)
+            if data is None:
+                data = required(data, problems, _READABLE_DATA)
+            out.append(make((name, value_type, data, cell)))
+        return out
