@@ -13,6 +13,19 @@ line and for Python::
 """
 from __future__ import annotations
 
-from .run import BatchSettings, run_batch
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .run import BatchSettings, run_batch
 
 __all__ = ["BatchSettings", "run_batch"]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded when first used: a worker process (``python -m hivetool.batch.worker``) imports
+    # this package first and must not pay for target search and the image code it never uses.
+    if name in __all__:
+        from . import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

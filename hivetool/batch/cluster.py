@@ -56,7 +56,7 @@ def connect(address: str) -> Any:
     except ImportError:
         raise HiveIOError(f"--dask needs Dask distributed, which is not installed: {INSTALL_HINT}") from None
     try:
-        return Client(address, timeout="30s")  # type: ignore[no-untyped-call]
+        return Client(address, timeout="30s")
     except (OSError, TimeoutError) as err:
         raise HiveIOError(f"cannot reach the Dask scheduler at {address}: {err}") from None
     except ValueError as err:
@@ -83,7 +83,7 @@ def run_on_cluster(address: str, tasks: list[Message], settings: Message) -> Ite
         for first in range(0, len(tasks), size):
             group = tasks[first:first + size]
             futures[client.submit(run_on_worker, group, settings, pure=False)] = group
-        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+        for future in as_completed(futures):
             group = futures[future]
             try:
                 yield from future.result()

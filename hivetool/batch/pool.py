@@ -18,7 +18,7 @@ from collections import deque
 from typing import Iterable, Iterator
 
 from ..errors import HiveIOError
-from .frames import Message, read_frame, write_frame
+from .frames import FrameReader, Message, write_frame
 
 STARTUP_SECONDS = 120.0  # a worker not ready by then will not be (an import that hangs)
 _STARTUP_FAILURES = 3  # workers in a row that die before they are ready: the batch stops
@@ -41,6 +41,7 @@ class WorkerProcess:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.tasks = self.process.stdin.fileno()
         self.answers = self.process.stdout.fileno()
+        self.reader = FrameReader(self.answers)
         self.ready = False
         # Tasks sent and not answered, the one running first. The next waits in the pipe, so
         # that the worker never idles while the batch reads an answer and sends more.
@@ -69,9 +70,9 @@ class WorkerProcess:
         else:
             self.sha, self.deadline = None, float("inf")
 
-    def receive(self) -> Message | None:
-        message: Message | None = read_frame(self.answers)
-        return message
+    def receive(self) -> tuple[list[Message], bool]:
+        """The messages that have come, and whether the worker is gone."""
+        return self.reader.read_available(), self.reader.closed
 
     def end_status(self) -> str:
         """How the process ended, in words."""
@@ -183,10 +184,14 @@ class Pool:
                 yield from self._overdue(worker)
 
     def _answer(self, worker: WorkerProcess) -> Iterator[Message]:
-        message = worker.receive()
-        if message is None:
+        messages, gone = worker.receive()
+        for message in messages:
+            yield from self._message(worker, message)
+        if gone and worker in self.workers:
             yield from self._died(worker)
-        elif message["kind"] == "ready":
+
+    def _message(self, worker: WorkerProcess, message: Message) -> Iterator[Message]:
+        if message["kind"] == "ready":
             worker.ready = True
             worker.deadline = float("inf")
             self.startup_failures = 0

@@ -13,10 +13,8 @@ the worker may add while it runs one target.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import pkgutil
 import resource
 import sys
 import tempfile
@@ -58,25 +56,19 @@ def _open_fds() -> int | None:
 
 
 def _preload(words: list[str]) -> None:
-    """Import the command and every module of hivetool it may import when it runs, so that no
-    target pays for an import. The optional cluster module (Dask) is left out."""
-    import hivetool
+    """Import the command (its module, found the way the command line finds it). What it
+    imports lazily when it runs is imported by the first target, once per worker: importing
+    every module up front would cost each worker twice as long to start, which a batch of
+    small targets feels more than its first target does."""
     from hivetool.cli import cli
 
-    command = cli
+    command: Any = cli
     for word in words:
         get = getattr(command, "get_command", None)
         found = get(None, word) if get is not None else None
         if found is None:
             break
         command = found
-    for module in pkgutil.walk_packages(hivetool.__path__, "hivetool."):
-        if module.name.endswith(("__main__", ".cluster")):
-            continue
-        try:
-            importlib.import_module(module.name)
-        except ImportError:
-            continue
 
 
 class Capture:
@@ -98,7 +90,10 @@ class Capture:
         taken = []
         for handle, fd in ((self.out, 1), (self.err, 2)):
             size = os.fstat(handle.fileno()).st_size
-            taken.append(os.pread(handle.fileno(), size, 0) if size else b"")
+            if not size:
+                taken.append(b"")
+                continue
+            taken.append(os.pread(handle.fileno(), size, 0))
             os.ftruncate(handle.fileno(), 0)
             os.lseek(fd, 0, os.SEEK_SET)
         return taken[0], taken[1]
@@ -139,8 +134,10 @@ class Worker:
     def _limit_memory(self) -> None:
         """The target may grow this process by --max-memory from here (what earlier targets
         left behind does not count against it)."""
+        if not self.max_memory_mb:
+            return
         now = _memory_in_use()
-        if not self.max_memory_mb or now is None:
+        if now is None:
             return
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = now + (self.max_memory_mb << 20)
