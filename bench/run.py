@@ -195,8 +195,42 @@ def job_image(runs: int) -> list[tuple[str, str, float]]:
     ]
 
 
+def to_devnull_seconds(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def first_byte_seconds(argv: list[str]) -> float:
+    """Time until the first byte of standard output reaches a pipe (the rest is drained)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    process.stdout.read(1)
+    first = time.perf_counter() - start
+    while process.stdout.read(1 << 20):
+        pass
+    process.wait()
+    return first
+
+
+def job_dump(runs: int) -> list[tuple[str, str, float]]:
+    job = "dump the whole hive to /dev/null (whole process)"
+    rows = [(job, f"hivetool ls -r {form}", median_of(runs, lambda form=form: to_devnull_seconds(
+        hivetool_cli("ls", str(SYSTEM), "-r", form)))) for form in ("--json", "--jsonl", "--csv")]
+    if shutil.which("reglookup"):
+        rows.append((job, "reglookup", median_of(runs, lambda: to_devnull_seconds(["reglookup", str(SYSTEM)]))))
+    first = "first key of the dump on a pipe (whole process)"
+    rows.append((first, "hivetool ls -r --json", median_of(runs, lambda: first_byte_seconds(
+        hivetool_cli("ls", str(SYSTEM), "-r", "--json")))))
+    if shutil.which("reglookup"):
+        rows.append((first, "reglookup", median_of(runs, lambda: first_byte_seconds(["reglookup", str(SYSTEM)]))))
+    return rows
+
+
 JOBS: dict[str, Callable[[argparse.Namespace], list[tuple[str, str, float]]]] = {
     "set": lambda a: job_set(a.runs),
+    "dump": lambda a: job_dump(a.runs),
     "walk": lambda a: job_walk(a.runs, a.with_regipy),
     "export": lambda a: job_export(a.runs),
     "import": lambda a: job_import(max(1, a.runs // 2)),
@@ -236,6 +270,15 @@ def budgets(rows: list[tuple[str, str, float]]) -> list[str]:
     ratio = get("import that export into an empty hive (whole process): result size", "hivetool")
     if ratio is not None:
         lines.append(f"- imported hive: {ratio:.2f}x the source hive's size (budget: under 1.2x)")
+    dump, reglookup = get("dump the whole hive", "hivetool ls -r --json"), get("dump the whole hive", "reglookup")
+    if dump and reglookup:
+        lines.append(f"- whole-hive dump (ls -r --json): {dump / reglookup:.2f}x reglookup (target: at most 1.0x)")
+    first = get("first key of the dump", "hivetool")
+    if first is not None:
+        lines.append(f"- first key of a dump: {1000 * first:.0f} ms (target: within 100 ms)")
+    check = get("structural check", "hivetool")
+    if check and reglookup:
+        lines.append(f"- check: {check / reglookup:.2f}x reglookup's dump (target: at most 1.0x)")
     replay = get("replay SYSTEM_B", "hivetool")
     if replay is not None:
         lines.append(f"- replay of SYSTEM_B with its logs: {replay:.2f} s (budget: well under 2 s)")

@@ -15,9 +15,24 @@ Everything below is importable from ``hivetool`` itself. Names load when first u
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # the names _WHERE loads on first use, spelled out for type checkers
+    from .api import check as check, compact as compact, diff as diff, export_reg as export_reg
+    from .api import import_reg as import_reg, new as new, open as open, open_image as open_image
+    from .api import parse_reg as parse_reg, replay as replay
+    from .errors import BadArgumentType as BadArgumentType, BadValueData as BadValueData
+    from .errors import DirtyHiveError as DirtyHiveError, HiveFormatError as HiveFormatError
+    from .errors import HivetoolError as HivetoolError, KeyNotFound as KeyNotFound, MalformedInput as MalformedInput
+    from .errors import NotFound as NotFound, RefusedUnsafe as RefusedUnsafe, RegFileError as RegFileError
+    from .errors import UsageError as UsageError, ValueNotFound as ValueNotFound
+    from .regf.hive import Hive as Hive
+    from .regf.hive.model import Key as Key, Value as Value
+    from .regf.records.types import RegType as RegType, decode as decode, encode as encode
+    from .state import apply_state as apply_state, check_state as check_state, load_states as load_states
+    from .timeutil import Clock as Clock
 
 _WHERE = {
     # the library's verbs (hivetool/api.py)

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import builtins
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .image.target import OpenOptions, Target, open_target
 from .regf.hive import Hive
 from .regfile.patch import Patch
 from .timeutil import Clock
+
+if TYPE_CHECKING:  # loaded by the functions that return them, when first called
+    from .regf.check import CheckReport
+    from .regf.compact import LayoutSummary
+    from .regf.logs import ReplayReport
+    from .regfile.steps import ApplyCounts
 
 PathLike = str | os.PathLike[str]
 
@@ -92,7 +98,7 @@ def parse_reg(source: PathLike | bytes, *, encoding: str | None = None, strict: 
 
 
 def import_reg(hive: Hive, patch: Patch | PathLike, *, root: str | None = None, control_set_mode: str | int = "auto",
-               skip_foreign: bool = False) -> Any:
+               skip_foreign: bool = False) -> ApplyCounts:
     """Apply a .reg file's operations to ``hive`` in memory (save it afterwards), all or nothing:
     every operation is mapped and checked before anything changes. ``root`` is where the hive is
     mounted (inferred from its content, then its file name); ``skip_foreign``: keys outside it
@@ -152,7 +158,7 @@ def diff(old: Hive, new: Hive, *, root: str | None = None) -> Patch:
     return diff_hives(old, new, infer_root(new, new.path, root).root)
 
 
-def check(hive: Hive | PathLike) -> Any:
+def check(hive: Hive | PathLike) -> CheckReport:
     """The structural check of a hive (an open one, or a file): a report whose ``findings``
     each carry a code, a level and a file offset; ``report.problems`` are what makes
     ``hivetool check`` exit 1.
@@ -166,7 +172,8 @@ def check(hive: Hive | PathLike) -> Any:
     return check_hive(hive) if isinstance(hive, Hive) else check_file(hive)
 
 
-def replay(path: PathLike, *, logs: list[PathLike] | None = None, clock: Clock | None = None) -> tuple[Hive, Any]:
+def replay(path: PathLike, *, logs: list[PathLike] | None = None,
+           clock: Clock | None = None) -> tuple[Hive, ReplayReport]:
     """A dirty hive as Windows would load it: its transaction logs applied in memory. Returns
     the hive (save it to keep it clean) and the report of what was applied and skipped."""
     from .regf.logs import open_replayed
@@ -174,7 +181,7 @@ def replay(path: PathLike, *, logs: list[PathLike] | None = None, clock: Clock |
     return open_replayed(path, clock, [os.fspath(p) for p in logs] if logs else None)
 
 
-def compact(hive: Hive, path: PathLike, *, version: str | None = None) -> Any:
+def compact(hive: Hive, path: PathLike, *, version: str | None = None) -> LayoutSummary:
     """Write ``hive`` to ``path`` without free space or slack (like ``reg save``), atomically;
     ``version`` "1.3" or "1.5" converts it. Returns what was written (keys, values, size)."""
     from .regf.compact import compact_hive

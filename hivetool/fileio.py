@@ -16,9 +16,12 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import Callable, Iterable, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Union
 
 from .errors import HiveIOError, UsageError
+
+if TYPE_CHECKING:
+    import io
 
 Chunk = Union[bytes, bytearray, memoryview]
 USE_UNNAMED_TEMP = hasattr(os, "O_TMPFILE")  # tests switch it off to exercise the fallback
@@ -41,7 +44,7 @@ def kind_of(mode: int) -> str:
     return "not a regular file"
 
 
-def read_rest(handle, head: bytes = b"") -> bytearray:
+def read_rest(handle: io.FileIO, head: bytes = b"") -> bytearray:
     """The whole file behind the unbuffered ``handle`` in one bytearray (one copy, ready to edit
     in memory): ``head``, its first bytes already read, then the rest from there on."""
     size = max(os.fstat(handle.fileno()).st_size, len(head))
@@ -227,7 +230,7 @@ def copy_file(source: str | os.PathLike[str], path: str | os.PathLike[str], bloc
     except OSError as err:
         raise HiveIOError(f"{source}: cannot read: {_reason(err)}") from None
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         with handle:
             while True:
                 chunk = handle.read(block)

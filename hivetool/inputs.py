@@ -14,6 +14,10 @@ import errno
 import os
 import stat
 import time
+from typing import TYPE_CHECKING, Literal, overload
+
+if TYPE_CHECKING:
+    import mmap
 
 try:
     import fcntl
@@ -73,7 +77,13 @@ class InputFile:
         os.lseek(self.fd, 0, os.SEEK_SET)
         return os.read(self.fd, size)
 
-    def read_hive(self, map_big: bool = True):
+    @overload
+    def read_hive(self, map_big: Literal[False]) -> bytearray: ...
+
+    @overload
+    def read_hive(self, map_big: bool = True) -> bytearray | mmap.mmap: ...
+
+    def read_hive(self, map_big: bool = True) -> bytearray | mmap.mmap:
         """The file as a hive image: the 4 KiB base block first, refused unless it starts
         with ``regf`` (a 4 GB file of something else is never read); then the rest. With
         ``map_big`` a big file is mapped copy-on-write instead (edits change memory, never
@@ -105,7 +115,7 @@ class InputFile:
     def __enter__(self) -> "InputFile":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:  # a hive dropped without close() still releases its lock

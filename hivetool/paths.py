@@ -211,7 +211,7 @@ def _select_number(select: Key, name: str) -> int:
             f"Select\\{name} is {value.type_name} of {len(value.raw)} bytes, not a REG_DWORD; "
             "CurrentControlSet cannot be resolved"
         )
-    number = struct.unpack("<I", value.raw)[0]
+    number: int = struct.unpack("<I", value.raw)[0]
     if number < 1:
         raise ControlSetError(f"Select\\{name} is {number}; control sets are numbered from 1")
     return number

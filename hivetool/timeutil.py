@@ -42,7 +42,9 @@ def filetime_to_datetime(filetime: int) -> _dt.datetime:
 def filetime_to_iso(filetime: int) -> str:
     """ISO 8601 in UTC with a ``Z``; sub-second digits only when present."""
     moment = filetime_to_datetime(filetime)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    # not strftime: a dump formats every key's time, and the years here are 1601 to 9999
+    text = (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
     frac = filetime % _TICKS_PER_SECOND
     if frac and moment.year < 9999:
         text += "." + f"{frac:07d}".rstrip("0")

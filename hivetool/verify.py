@@ -6,9 +6,13 @@ or values. They are imported here only, so commands that do not verify stay fast
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple, TypeVar
 
 from .errors import VerifyFailed
+
+# A reader's key and value objects (python-registry and regipy have no type information: Any).
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
 
 
 class Expect(NamedTuple):
@@ -21,7 +25,9 @@ class Expect(NamedTuple):
     present: bool = True
 
 
-def _compare(reader: str, open_key, value_items, matches, expectations: list[Expect]) -> list[str]:
+def _compare(reader: str, open_key: Callable[[str], _Key | None],
+             value_items: Callable[[_Key], list[tuple[str, _Value]]], matches: Callable[[_Value, Expect], str | None],
+             expectations: list[Expect]) -> list[str]:
     """The checks both readers share. ``open_key(path)`` gives a key or None; ``value_items(key)``
     gives ``(name, value)`` pairs (the default value named ``''``); ``matches(value, exp)``
     says why the value differs, or None when the reader shows what was meant."""
@@ -58,16 +64,16 @@ def _pyreg_check(path: str, expectations: list[Expect]) -> list[str]:
 
     reg = Registry.Registry(path)
 
-    def open_key(path_in_hive: str):
+    def open_key(path_in_hive: str) -> Any:
         try:
             return reg.open(path_in_hive) if path_in_hive else reg.root()
         except Registry.RegistryKeyNotFoundException:
             return None
 
-    def value_items(key):
+    def value_items(key: Any) -> list[tuple[str, Any]]:
         return [("" if v.name() == "(default)" else v.name(), v) for v in key.values()]
 
-    def matches(value, exp: Expect) -> str | None:
+    def matches(value: Any, exp: Expect) -> str | None:
         if value.value_type() != (exp.type or 0) & 0xFFF or not _pyreg_data_matches(value, exp):
             return "reads back differently"
         return None
@@ -75,7 +81,7 @@ def _pyreg_check(path: str, expectations: list[Expect]) -> list[str]:
     return _compare("python-registry", open_key, value_items, matches, expectations)
 
 
-def _pyreg_data_matches(found, exp: Expect) -> bool:
+def _pyreg_data_matches(found: Any, exp: Expect) -> bool:
     """python-registry shows some data only partly (its ``raw_data()`` is type-driven): compare
     what it can show. Inline data (0-4 bytes) of string or unknown types comes back as the
     whole 4-byte field, inline REG_MULTI_SZ as nothing, REG_DWORD_BIG_ENDIAN and REG_QWORD are
@@ -101,17 +107,17 @@ def _regipy_check(path: str, expectations: list[Expect]) -> list[str]:
 
     hive = RegistryHive(path)
 
-    def open_key(path_in_hive: str):
+    def open_key(path_in_hive: str) -> Any:
         try:
             return hive.get_key("\\" + path_in_hive if path_in_hive else "\\")
         except RegistryKeyNotFoundException:
             return None
 
-    def value_items(key):
+    def value_items(key: Any) -> list[tuple[str, Any]]:
         values = key.iter_values(as_json=False, max_len=None, trim_values=False)
         return [("" if v.name == "(default)" else v.name, v) for v in values]
 
-    def matches(value, exp: Expect) -> str | None:
+    def matches(value: Any, exp: Expect) -> str | None:
         if _regipy_type(value.value_type) != _as_regipy_shows(exp.type or 0):
             return f"has another type ({value.value_type})"
         if not _regipy_data_matches(value.value, exp.type, exp.raw or b""):

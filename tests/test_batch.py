@@ -234,9 +234,10 @@ def test_a_hang_is_stopped_by_the_timeout_and_the_batch_goes_on(tmp_path):
 def test_over_the_memory_limit_fails_that_target_only(tmp_path, corpus_root):
     big = corpus_path(BIG_SYSTEM)
     out = tmp_path / "r.jsonl"
-    # Listing all of a 12 MB SYSTEM hive as JSON takes a few hundred MB; the sample, little.
+    # Finding "x" in a 12 MB SYSTEM hive matches every number (0x...): its JSON list of
+    # matches takes over 100 MB; in the sample, little.
     done = run("batch", big, SAMPLES / "SYSTEM", "-j", "1", "--max-memory", "64", "--out", out, "--fail-on", "6",
-               "--", "ls", "--recursive")
+               "--", "find", "x")
     assert done.returncode == 1, done.stderr
     rows = by_target(records(out))
     assert rows[str(big)]["exit_code"] in (6, None)
@@ -244,6 +245,9 @@ def test_over_the_memory_limit_fails_that_target_only(tmp_path, corpus_root):
     assert rows[str(SAMPLES / "SYSTEM")]["exit_code"] == 0
     roomy = run("batch", big, "--max-memory", "2000", "--", "ls", "--recursive")
     assert json.loads(roomy.stdout)["exit_code"] == 0
+    # A whole-hive dump streams within the limit; its output (35 MB of JSON) is read after it.
+    streamed = json.loads(run("batch", big, "--max-memory", "64", "--", "ls", "--recursive").stdout)
+    assert streamed["exit_code"] == 0 and len(streamed["output"]) > 30000
 
 
 def test_exit_codes_summary_and_fail_on(tmp_path, corpus_root):

@@ -105,8 +105,31 @@ def test_every_output_validates(files, capsys):
                                           receipt, "--json"]), schema("apply"))
     jsonschema.validate(json.loads(receipt.read_text()), schema("receipt"))
     seen |= {"apply", "apply-check", "receipt"}
+    seen |= _forensic_outputs_validate(files, capsys)
     batch = {"batch", "batch-result"}  # validated in test_batch.py, where batches run
     assert seen == set(make_schemas.SCHEMAS) - {"image-info", "replay", "replay-image"} - batch
+
+
+def _forensic_outputs_validate(files: dict[str, Path], capsys) -> set[str]:
+    """recover (of the hive whose value rm deleted above), timeline's JSON lines, and the
+    --salvage forms of ls, find and export on a copy cut short."""
+    edited, d = files["dir"] / "a", files["dir"]
+    recovered = run_json(capsys, ["recover", edited, "--json"])
+    assert recovered["count"] >= 1
+    jsonschema.validate(recovered, schema("recover"))
+    assert main(["timeline", str(edited), "--format", "jsonl", "--deleted"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines
+    for line in lines:
+        jsonschema.validate(json.loads(line), schema("timeline"))
+    cut = d / "cut"
+    cut.write_bytes(files["hive"].read_bytes()[:200_000])
+    jsonschema.validate(run_json(capsys, ["ls", cut, "-r", "--salvage", "--json"]), schema("ls-salvage"))
+    jsonschema.validate(run_json(capsys, ["find", cut, "Services", "--salvage", "--json"]), schema("find"))
+    jsonschema.validate(run_json(capsys, ["export", cut, "--salvage", "-o", d / "cut.reg", "--json"]),
+                        schema("export"))
+    jsonschema.validate(run_json(capsys, ["recover", cut, "--salvage", "--json"]), schema("recover"))
+    return {"recover", "timeline", "ls-salvage"}
 
 
 def test_image_and_replay_outputs_validate(tmp_path, capsys, corpus_copy):

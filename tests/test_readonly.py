@@ -1,12 +1,15 @@
 """Read-only means read-only.
 
 Every command that reads a hive (``info``, ``ls``, ``get``, ``check``, ``export``, ``diff``,
-``import --dry-run``, ``ports check``, log replay into memory with ``--replay-logs``, and the
+``import --dry-run``, ``ports check``, ``recover``, ``timeline``, the ``--salvage`` reads, log
+replay into memory with ``--replay-logs``, and the
 writing commands with ``-o``, which read their input) leaves the input's bytes and mtime
 unchanged, and its transaction logs too. The files are made read-only (mode 0444), but as
 root that alone proves nothing, so every ``open``/``os.open`` during the command is also
 watched: none may name an input with a flag or mode that could write, and no call may
-change an input's name, mode, times or size.
+change an input's name, mode, times or size. ``hivetool view`` serves until it is stopped, so
+tests/test_view_server.py runs it in-process under this file's :class:`Watch`, through every
+endpoint of its API.
 """
 from __future__ import annotations
 
@@ -145,6 +148,15 @@ def reading_commands(f: dict) -> list[tuple[str, list[str], set[int]]]:
         ("ports check", ["ports", "check", clean], {0, 1}),
         ("info dirty", ["info", dirty], {0}),
         ("check dirty", ["check", dirty], {0, 1}),
+        ("recover", ["recover", clean], {0}),
+        ("recover --json --salvage", ["recover", clean, "--json", "--salvage"], {0}),
+        ("recover --reg", ["recover", clean, "--reg", str(out / "recovered.reg"), *root], {0}),
+        ("recover dirty --csv", ["recover", dirty, "--csv"], {0}),
+        ("timeline --deleted", ["timeline", clean, "--deleted"], {0}),
+        ("timeline --logs", ["timeline", dirty, "--logs", "--format", "jsonl"], {0}),
+        ("ls --salvage", ["ls", clean, "-r", "--salvage", "--json"], {0}),
+        ("export --salvage", ["export", clean, *root, "--salvage"], {0}),
+        ("find --salvage", ["find", clean, "Tcpip", "--salvage"], {0}),
         ("ls --replay-logs", ["ls", dirty, "-r", "--replay-logs"], {0}),
         ("get --replay-logs", ["get", dirty, "Key3", "@", "--replay-logs"], {0}),
         ("replay -o", ["replay", dirty, "-o", str(out / "replayed")], {0}),

@@ -75,6 +75,32 @@ FINDING = obj("A validation finding.", {
     "message": s("What is wrong."),
     "source": s("Where the rule comes from (KB article, RFC).", NULLABLE_STR),
 }, open_=True)
+PROBLEM = obj("What could not be read.", {
+    "hive": s("The hive file (an image: its path in the image)."),
+    "offset": s("File offset (null where none can be named).", ["integer", "null"]),
+    "message": s("What could not be read, and why.")})
+RECOVERED = obj("One deleted key or value.", {
+    "kind": s("key or value."), "offset": s("File offset of its record's cell.", "integer"),
+    "hive": s("The hive file (an image: its path in the image)."),
+    "path": s("The key (a value's: the key it belonged to): its path in the hive, or for an image the full registry "
+              "path; as far as it could be followed when `partial`."),
+    "partial": s("The path could not be followed to the hive's root ('' with a value: its key is unknown).",
+                 "boolean"),
+    "name": s("Key or value name ('' is the default value)."),
+    "last_write": s("The key's last-write time, ISO 8601 (a value: its key's; null when unknown).", NULLABLE_STR),
+    "last_write_filetime": s("The same, as stored (FILETIME).", ["integer", "null"]),
+    "type": s("Value type name (null for a key).", NULLABLE_STR),
+    "type_id": s("Value type number (null for a key).", ["integer", "null"]),
+    "size": s("Data size the value record states (null for a key).", ["integer", "null"]),
+    "data": s("Decoded data, as ls --json shows it (null for a key, or when gone).",
+              ["integer", "string", "array", "null"]),
+    "raw": s("The data's bytes as found, hex (null for a key, or when gone).", NULLABLE_STR),
+    "state": s("intact, partly overwritten or gone: a value's data; a key's values, through its value list."),
+    "damage": s("Why the state is not intact (null when it is).", NULLABLE_STR),
+    "found_in": s("Where the record was: a free cell, the slack of a live cell, an allocated cell nothing reaches, "
+                  "past the last hive bin, a damaged bin."),
+    "evidence": arr("Why it was taken for a record Windows wrote: the rules it passed, and how its key was found.",
+                    {"type": "string"})})
 LOSS = obj("A value the written .reg file does not carry exactly.", {
     "key": s("Key."), "name": s("Value name.", NULLABLE_STR), "reason": s("Why."),
 })
@@ -158,11 +184,15 @@ SCHEMAS: dict[str, dict] = {
             "matched": s("What held PATTERN: key_name, value_name or data."),
             "last_write": s("The key's last-write time, ISO 8601."),
             "last_write_filetime": s("The same, as stored (FILETIME).", "integer"),
-            "value": VALUE}, required=["kind", "path", "matched", "last_write", "last_write_filetime"]))}),
+            "value": VALUE}, required=["kind", "path", "matched", "last_write", "last_write_filetime"])),
+        "problems": arr("--salvage only: what could not be read.", PROBLEM)},
+        required=["command", "target", "pattern", "regex", "count", "matches"]),
     "export": obj("hivetool export --json (the .reg goes to -o)", {
         "command": s("export"), "target": s("The TARGET."), "output": s("The .reg file."),
         "top": s("The exported key(s), full paths."), "keys": s("Keys written.", "integer"),
-        "values": s("Values written.", "integer"), "losses": arr("Values not written exactly.", LOSS)}),
+        "values": s("Values written.", "integer"), "losses": arr("Values not written exactly.", LOSS),
+        "problems": arr("--salvage only: what could not be read.", PROBLEM)},
+        required=["command", "target", "output", "top", "keys", "values", "losses"]),
     "reg-fmt": obj("hivetool reg fmt --json (the file goes to -o)", {
         "command": s("reg fmt"), "input": s("FILE.reg."), "output": s("The rewritten file."),
         "operations": s("Operations in the file.", "integer"), "losses": arr("Values not written exactly.", LOSS)}),
@@ -184,6 +214,32 @@ SCHEMAS: dict[str, dict] = {
         "command": s("new"), "output": s("The hive created."), "version": s("1.3 or 1.5."),
         "root_name": s("The root key's name."), "size": s("Bytes.", "integer")}),
     "ls": arr("hivetool ls --json: the key, then with -r every key below it.", KEY),
+    "ls-salvage": obj("hivetool ls --salvage --json", {
+        "command": s("ls"), "target": s("The TARGET."), "keys": arr("As ls --json: the key, then with -r every key "
+                                                                    "below it that could be read.", KEY),
+        "problems": arr("What could not be read.", PROBLEM)}),
+    "recover": obj("hivetool recover --json", {
+        "command": s("recover"), "target": s("The TARGET."), "salvage": s("--salvage was given.", "boolean"),
+        "reg": s("The .reg file written (--reg), or null.", NULLABLE_STR), "count": s("Items found.", "integer"),
+        "counts": obj("Items by kind and by state.", {
+            "keys": s("Deleted keys.", "integer"), "values": s("Deleted values.", "integer"),
+            "intact": s("Intact.", "integer"), "partly overwritten": s("Partly overwritten.", "integer"),
+            "gone": s("Gone.", "integer")}),
+        "items": arr("Every deleted key and value found, in file order, hive by hive.", RECOVERED),
+        "problems": arr("What could not be read: pointers of the live tree that lead nowhere; with --salvage also "
+                        "the damage found on opening.", PROBLEM)}),
+    "timeline": obj("One line of hivetool timeline --format jsonl (csv: the same fields as columns)", {
+        "time": s("The key's last-write time, ISO 8601."), "filetime": s("The same, as stored (FILETIME).", "integer"),
+        "hive": s("The hive file (an image: its path in the image)."),
+        "path": s("The key: its path in the hive, or for an image the full registry path; as far as it could be "
+                  "followed when `partial`."),
+        "partial": s("A deleted key whose path could not be followed to the root.", "boolean"),
+        "source": s("hive (a live key), deleted (--deleted: a key recover found) or log (--logs: a key state a "
+                    "transaction log holds)."),
+        "offset": s("File offset of the key node (in the state it was read from).", ["integer", "null"]),
+        "log": s("log: the log file.", NULLABLE_STR),
+        "sequence": s("log: the sequence number of the log entry (an old-format log: the log's).",
+                      ["integer", "null"])}),
     "get": obj("hivetool get --json", {**VALUE["properties"], "key": s("KEY as given.")}),
     "check": obj("hivetool check --json (an image: a list of these, each with `hive` and `mount`)", {
         "file": s("The hive file."), "clean": s("No findings at all.", "boolean"),

@@ -130,6 +130,7 @@ class Worker:
         self.peak = _peak_resident()
         self.fds = _open_fds()
         self.targets = 0
+        self._unlimited: tuple[int, int] | None = None  # the address-space limit to restore
 
     def _limit_memory(self) -> None:
         """The target may grow this process by --max-memory from here (what earlier targets
@@ -140,10 +141,18 @@ class Worker:
         if now is None:
             return
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        self._unlimited = (soft, hard)
         limit = now + (self.max_memory_mb << 20)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+    def _lift_memory_limit(self) -> None:
+        """The limit is the command's: reading its output and making the result line must not
+        fail for it (a dump that streamed within the limit still hands over all it wrote)."""
+        if self._unlimited is not None:
+            resource.setrlimit(resource.RLIMIT_AS, self._unlimited)
+            self._unlimited = None
 
     def run(self, task: Message, report_sha: Callable[[str | None], None]) -> Message:
         from hivetool.cli import main
@@ -163,6 +172,7 @@ class Worker:
         except BaseException as problem:  # noqa: BLE001 - a target must never end the worker silently
             code = None
             print(f"{_ERROR_PREFIX}the command ended with {type(problem).__name__}: {problem}", file=sys.stderr)
+        self._lift_memory_limit()
         out, err = self.capture.take()
         error = error_text(code, err)
         if self.max_memory_mb and (code is None or (error and "out of memory" in error)):

@@ -9,6 +9,7 @@ import importlib
 import os
 import signal
 import sys
+from typing import Any
 
 import click
 
@@ -22,6 +23,8 @@ COMMANDS = {
     "ls": ("read_cmds", "ls_"),
     "get": ("read_cmds", "get"),
     "find": ("find_cmds", "find"),
+    "recover": ("forensic_cmds", "recover"),
+    "timeline": ("forensic_cmds", "timeline"),
     "set": ("edit_cmds", "set_"),
     "mkkey": ("edit_cmds", "mkkey"),
     "rm": ("edit_cmds", "rm"),
@@ -37,6 +40,7 @@ COMMANDS = {
     "image": ("image_cmds", "image"),
     "apply": ("apply_cmds", "apply"),
     "batch": ("batch_cmds", "batch"),
+    "view": ("view_cmds", "view"),
 }
 
 
@@ -46,7 +50,7 @@ class PipeClosed(Exception):
 
 
 class LazyGroup(click.Group):
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:  # whatever the command returns, as click.Group.invoke
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
@@ -59,7 +63,8 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attribute = COMMANDS[name]
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+        command: click.Command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+        return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 from contextlib import closing
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +16,14 @@ from .targets import (
     commit, control_set_option, open_for_read, open_for_write, refuse_over_target_files, say_control_sets,
     user_option, warn_dirty, write_target_for,
 )
+
+if TYPE_CHECKING:
+    from ..image.target import Target
+    from ..state.apply import Change
+    from ..state.check import ItemResult
+    from ..state.model import DesiredState
+    from .common import WriteTarget
+    from .targets import Outcome
 
 
 @click.command(name="apply")
@@ -35,8 +44,10 @@ from .targets import (
 @write_options
 @replay_option
 @json_option
-def apply(hive_path, state_paths, check_only, show_diff, fix_reg, receipt, encoding, user, control_set, output,
-          in_place, timestamp, verify, replay_logs, log_paths, as_json) -> None:
+def apply(hive_path: str, state_paths: tuple[str, ...], check_only: bool, show_diff: bool, fix_reg: str | None,
+          receipt: str | None, encoding: str | None, user: str | None, control_set: str, output: str | None,
+          in_place: bool, timestamp: str | None, verify: bool, replay_logs: bool, log_paths: tuple[str, ...],
+          as_json: bool) -> None:
     """Make TARGET hold STATE (TOML or .reg files, later files win): only what differs is
     written, and a target that already holds it is not written at all (-o gets an unchanged
     copy). With --check nothing changes; each item is reported ok, differs, missing or
@@ -69,7 +80,8 @@ def apply(hive_path, state_paths, check_only, show_diff, fix_reg, receipt, encod
     _apply(hive_path, state, write, mode, user, replay_logs, log_paths, show_diff, receipt, states, as_json)
 
 
-def _check(hive_path, state, mode, user, replay_logs, log_paths, show_diff, fix_reg, as_json) -> None:
+def _check(hive_path: str, state: DesiredState, mode: str | int, user: str | None, replay_logs: bool,
+           log_paths: tuple[str, ...], show_diff: bool, fix_reg: str | None, as_json: bool) -> None:
     from ..state import check_state, fix_reg_bytes
 
     target = open_for_read(hive_path, replay_logs, log_paths, user)
@@ -83,7 +95,7 @@ def _check(hive_path, state, mode, user, replay_logs, log_paths, show_diff, fix_
     if fix_reg:
         atomic_write(fix_reg, fix_reg_bytes(results))
     if as_json:
-        counts = {}
+        counts: dict[str, int] = {}
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1
         emit_json({"command": "apply --check", "target": hive_path, "ok": not drifted, "counts": counts,
@@ -102,7 +114,7 @@ def _check(hive_path, state, mode, user, replay_logs, log_paths, show_diff, fix_
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
-def _would(result) -> str:
+def _would(result: ItemResult) -> str:
     from ..state.check import _shown
 
     where = result.path if result.name is None else f"{result.path} " + ("@" if result.name == "" else repr(result.name))
@@ -110,7 +122,9 @@ def _would(result) -> str:
         _shown(result.expected) if result.expected else "(absent)" if result.status == "unexpected" else "(key)")
 
 
-def _apply(hive_path, state, write, mode, user, replay_logs, log_paths, show_diff, receipt, states, as_json):
+def _apply(hive_path: str, state: DesiredState, write: WriteTarget, mode: str | int, user: str | None,
+           replay_logs: bool, log_paths: tuple[str, ...], show_diff: bool, receipt: str | None, states: list[str],
+           as_json: bool) -> None:
     from ..state import apply_plan, expectations, plan_state
 
     target = open_for_write(hive_path, write, replay_logs, log_paths, user, mode)
@@ -138,7 +152,7 @@ def _apply(hive_path, state, write, mode, user, replay_logs, log_paths, show_dif
     say_outcome(outcome, "the state", f"{len(changes)} change(s) -> {', '.join(outcome.written)}")
 
 
-def _diff_line(change) -> str:
+def _diff_line(change: Change) -> str:
     from ..state.check import _shown
 
     if change.name is None:
@@ -149,7 +163,7 @@ def _diff_line(change) -> str:
     return f"{change.action} value {where}: {old} -> {new}  [{change.origin}]"
 
 
-def _fingerprints(target, written: list[str] | None = None) -> list[dict]:
+def _fingerprints(target: Target, written: list[str] | None = None) -> list[dict[str, Any]]:
     """sha256 and size of every hive file of the target (before), or of what was written."""
     from ..image.spec import WIM
 
@@ -164,7 +178,7 @@ def _fingerprints(target, written: list[str] | None = None) -> list[dict]:
     return [_fingerprint(path) for path in paths]
 
 
-def _fingerprint(path: str) -> dict:
+def _fingerprint(path: str) -> dict[str, Any]:
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as handle:
@@ -174,7 +188,8 @@ def _fingerprint(path: str) -> dict:
     return {"path": path, "sha256": digest.hexdigest(), "size": size}
 
 
-def _receipt(hive_path, states, write, changes, before, after, outcome) -> bytes:
+def _receipt(hive_path: str, states: list[str], write: WriteTarget, changes: list[Change],
+             before: list[dict[str, Any]], after: list[dict[str, Any]], outcome: Outcome) -> bytes:
     """The receipt: the same inputs, state and --timestamp give the same bytes."""
     import json
     from importlib.metadata import version

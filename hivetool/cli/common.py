@@ -3,20 +3,26 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Callable, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 
 import click
 
 from ..errors import UsageError
-from ..fileio import check_output_target, refuse_output_over_inputs
+from ..fileio import Chunk, check_output_target, refuse_output_over_inputs
 from ..inputs import DEFAULT_WAIT
 from ..regf.hive import Hive
 from ..timeutil import Clock
 
+if TYPE_CHECKING:
+    from ..verify import Expect
+
 _WAIT = "hivetool.wait"
+# A command function (or a click command) that an option decorator returns as it was given.
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def json_option(func: Callable) -> Callable:
+def json_option(func: _F) -> _F:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")(func)
 
 
@@ -25,7 +31,7 @@ def _remember_wait(ctx: click.Context, param: click.Parameter, value: float) -> 
     return value
 
 
-def wait_option(func: Callable) -> Callable:
+def wait_option(func: _F) -> _F:
     """--wait SECONDS: how long to wait for a lock another process holds on a hive."""
     return click.option(
         "--wait", type=click.FloatRange(min=0), default=DEFAULT_WAIT, show_default=True, metavar="SECONDS",
@@ -40,7 +46,7 @@ def current_wait() -> float:
     return ctx.meta.get(_WAIT, DEFAULT_WAIT) if ctx is not None else DEFAULT_WAIT
 
 
-def write_options(func: Callable) -> Callable:
+def write_options(func: _F) -> _F:
     """WRITE = (-o OUT | --in-place) [--timestamp TS] [--verify] [--wait SECONDS]."""
     func = wait_option(func)
     func = click.option(
@@ -67,7 +73,7 @@ class WriteTarget(NamedTuple):
     in_place: bool
 
 
-def input_files(hives: tuple | list = (), others: tuple | list = ()) -> list[str]:
+def input_files(hives: Sequence[str] = (), others: Sequence[str] = ()) -> list[str]:
     """Every file a command reads: each hive with the transaction logs beside it, and the
     other inputs (.reg files, logs, data files); ``-`` (standard input) is none."""
     from ..regf.hive.files import find_logs
@@ -81,7 +87,7 @@ def input_files(hives: tuple | list = (), others: tuple | list = ()) -> list[str
     return found
 
 
-def guard_output(output: str | None, hives: tuple | list = (), others: tuple | list = (),
+def guard_output(output: str | None, hives: Sequence[str] = (), others: Sequence[str] = (),
                  stdout_allowed: bool = False) -> None:
     """Refuse (exit 2), before anything is read, an output that names an input (also
     through a link) or a file that is not regular. Every command that writes calls it."""
@@ -90,7 +96,7 @@ def guard_output(output: str | None, hives: tuple | list = (), others: tuple | l
 
 
 def write_target(hive_path: str, output: str | None, in_place: bool, timestamp: str | None, verify: bool,
-                 other_inputs: tuple | list = (), other_hives: tuple | list = ()) -> WriteTarget:
+                 other_inputs: Sequence[str] = (), other_hives: Sequence[str] = ()) -> WriteTarget:
     """Validate the WRITE options before any work is done: -o must not name an input."""
     path = check_output_target(hive_path, output, in_place)
     if output == "-":
@@ -101,7 +107,7 @@ def write_target(hive_path: str, output: str | None, in_place: bool, timestamp: 
     return WriteTarget(path, Clock.resolve(timestamp), verify, in_place)
 
 
-def replay_option(func: Callable) -> Callable:
+def replay_option(func: _F) -> _F:
     """--replay-logs [--log FILE ...]: read a dirty hive through its transaction logs."""
     func = click.option(
         "--log",
@@ -170,10 +176,10 @@ def _clear_progress() -> None:
     clear_for_message()
 
 
-def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> list:
+def save(hive: Hive, target: WriteTarget, expectations: list[Expect] | None = None) -> list[Path]:
     """Save atomically; with --verify the independent readers must agree first.
     Returns the stale transaction logs emptied (a replayed hive saved in place)."""
-    verify = None
+    verify: Callable[[str], None] | None = None
     if target.verify:
         from ..verify import verify_hive_file
 
@@ -191,7 +197,7 @@ def save(hive: Hive, target: WriteTarget, expectations: list | None = None) -> l
     return []
 
 
-def stdout_binary(data: bytes) -> None:
+def stdout_binary(data: Chunk) -> None:
     """Write bytes to standard output. A pipe may take only part of a big write when its
     reader goes away; the loop then meets the broken pipe instead of losing the rest silently."""
     sys.stdout.flush()
@@ -205,7 +211,7 @@ def stdout_binary(data: bytes) -> None:
     out.flush()
 
 
-def utf8_option(func: Callable) -> Callable:
+def utf8_option(func: _F) -> _F:
     return click.option(
         "--utf8", is_flag=True,
         help="Write a version 5.00 file in UTF-8 (no BOM) instead of regedit's UTF-16, also to files and pipes. "
@@ -213,7 +219,7 @@ def utf8_option(func: Callable) -> Callable:
     )(func)
 
 
-def write_reg_text(data, output: str | None, utf16: bool, utf8: bool) -> None:
+def write_reg_text(data: Chunk | Iterable[Chunk], output: str | None, utf16: bool, utf8: bool) -> None:
     """Write a .reg file to ``output`` (atomically) or to standard output (None or ``-``).
 
     ``data`` is bytes or an iterable of byte chunks (an export streams its file). ``utf16``:
@@ -224,18 +230,18 @@ def write_reg_text(data, output: str | None, utf16: bool, utf8: bool) -> None:
     """
     from ..fileio import STDOUT, atomic_write
 
-    chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
+    chunks: Iterable[Chunk] = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
     to_stdout = output is None or output == STDOUT
     if utf16 and (utf8 or (to_stdout and _stdout_is_terminal())):
         if not utf8:
             note("writing UTF-8 to the terminal; files and pipes get regedit's UTF-16 (--utf8 asks for "
                  "UTF-8 everywhere)")
         chunks = _utf16_to_utf8(chunks)
-    if to_stdout:
+    if output is not None and not to_stdout:
+        atomic_write(output, chunks)
+    else:
         for chunk in chunks:
             stdout_binary(chunk)
-    else:
-        atomic_write(output, chunks)
 
 
 def _stdout_is_terminal() -> bool:
@@ -245,10 +251,10 @@ def _stdout_is_terminal() -> bool:
         return False
 
 
-def _utf16_to_utf8(chunks):
+def _utf16_to_utf8(chunks: Iterable[Chunk]) -> Iterator[bytes]:
     warned = False
-    for index, chunk in enumerate(chunks):
-        chunk = bytes(chunk)
+    for index, given in enumerate(chunks):
+        chunk = bytes(given)
         if index == 0 and chunk[:2] == b"\xff\xfe":
             chunk = chunk[2:]
         text = chunk.decode("utf-16-le", "surrogatepass")

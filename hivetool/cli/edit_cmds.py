@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import closing
+from typing import Any
 
 import click
 
@@ -10,16 +11,17 @@ from ..fileio import atomic_write, read_file
 from ..image.target import HiveTarget, Location, Target
 from ..paths import parse_control_set_mode
 from ..regf.hive import Hive
+from ..regf.hive.model import Key, Value
 from ..regf.records.types import data_from_cli, parse_type, type_name
 from ..timeutil import Clock
 from ..verify import Expect
 from . import render, reports
-from .common import emit_json, guard_output, json_option, note, replay_option, warn, write_options
+from .common import WriteTarget, emit_json, guard_output, json_option, note, replay_option, warn, write_options
 from .completion import complete_key
-from .targets import commit, control_set_option, open_for_write, user_option, write_target_for
+from .targets import Outcome, commit, control_set_option, open_for_write, user_option, write_target_for
 
 
-def _stored(key, name: str):
+def _stored(key: Key, name: str) -> Value | None:
     """The value ``name`` of ``key`` as stored now (its spelling and type); None when absent."""
     try:
         return key.value(name)
@@ -31,10 +33,12 @@ def _shown(target: Target, location: Location, key_path: str) -> str:
     """A key as messages name it: its path in the hive file, or its full registry path."""
     if isinstance(target, HiveTarget):
         return key_path
-    return location.slot.mount + ("\\" + key_path if key_path else "")
+    return location.slot.mounted_at + ("\\" + key_path if key_path else "")
 
 
-def _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths, user, control_set):
+def _edit(hive_path: str, output: str | None, in_place: bool, timestamp: str | None, verify: bool,
+          replay_logs: bool, log_paths: tuple[str, ...], user: str | None,
+          control_set: str) -> tuple[WriteTarget, Target]:
     """The WRITE options checked (before anything is read), then the target opened to edit."""
     mode = parse_control_set_mode(control_set)
     write = write_target_for(hive_path, output, in_place, timestamp, verify, log_paths)
@@ -56,8 +60,10 @@ def _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths
 @write_options
 @replay_option
 @json_option
-def set_(hive_path, key_path, value_name, type_text, data_items, data_file, create_keys, user, control_set,
-         output, in_place, timestamp, verify, replay_logs, log_paths, as_json) -> None:
+def set_(hive_path: str, key_path: str, value_name: str, type_text: str, data_items: tuple[str, ...],
+         data_file: str | None, create_keys: bool, user: str | None, control_set: str, output: str | None,
+         in_place: bool, timestamp: str | None, verify: bool, replay_logs: bool, log_paths: tuple[str, ...],
+         as_json: bool) -> None:
     """Set VALUE of KEY ('@' = default value). An existing value whose name matches
     case-insensitively is updated and keeps its stored spelling. A value that already holds
     this type and data is left alone: nothing is written (-o gets an unchanged copy)."""
@@ -75,7 +81,9 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
     name = "" if value_name == "@" else value_name
     target = open_for_write(hive_path, write, replay_logs, log_paths, user, mode)
     with closing(target):
-        expect, changes, warnings = [], [], []
+        expect: list[tuple[Location, Expect]] = []
+        changes: list[dict[str, Any]] = []
+        warnings: list[str] = []
         for location in target.locate(key_path, write=True):
             hive = location.hive
             if create_keys:
@@ -88,7 +96,7 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
             old = _stored(key, name)
             created_value = hive.set_value(key, name, value_type, data)
             stored_name = old.name if old is not None else name
-            action = "created" if created_value else (
+            action = "created" if created_value or old is None else (
                 "updated" if (old.type, old.raw) != (value_type, data) else "unchanged")
             if old is not None and old.type != value_type:
                 warnings.append(f"{shown}\\{render.value_name(old.name)} changes type: {type_name(old.type)} -> "
@@ -109,12 +117,13 @@ def set_(hive_path, key_path, value_name, type_text, data_items, data_file, crea
 @write_options
 @replay_option
 @json_option
-def mkkey(hive_path, key_path, user, control_set, output, in_place, timestamp, verify, replay_logs,
-          log_paths, as_json) -> None:
+def mkkey(hive_path: str, key_path: str, user: str | None, control_set: str, output: str | None, in_place: bool,
+          timestamp: str | None, verify: bool, replay_logs: bool, log_paths: tuple[str, ...], as_json: bool) -> None:
     """Create KEY and any missing parents (nothing to do, and nothing written, if it exists)."""
     write, target = _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths, user, control_set)
     with closing(target):
-        expect, changes = [], []
+        expect: list[tuple[Location, Expect]] = []
+        changes: list[dict[str, Any]] = []
         for location in target.locate(key_path, write=True):
             key, created = location.hive.create_key_reporting(location.path)
             if not created:
@@ -137,13 +146,15 @@ def mkkey(hive_path, key_path, user, control_set, output, in_place, timestamp, v
 @write_options
 @replay_option
 @json_option
-def rm(hive_path, key_path, value_name, recursive, user, control_set, output, in_place, timestamp, verify,
-       replay_logs, log_paths, as_json) -> None:
+def rm(hive_path: str, key_path: str, value_name: str | None, recursive: bool, user: str | None, control_set: str,
+       output: str | None, in_place: bool, timestamp: str | None, verify: bool, replay_logs: bool,
+       log_paths: tuple[str, ...], as_json: bool) -> None:
     """Delete VALUE of KEY ('@' = default value) or, without VALUE, KEY itself. Something already
     absent is exit 5 (`apply` with an absent state is the idempotent way to remove)."""
     write, target = _edit(hive_path, output, in_place, timestamp, verify, replay_logs, log_paths, user, control_set)
     with closing(target):
-        expect, changes = [], []
+        expect: list[tuple[Location, Expect]] = []
+        changes: list[dict[str, Any]] = []
         for location in target.locate(key_path, write=True):
             hive = location.hive
             key = hive.key(location.path)
@@ -171,8 +182,8 @@ def _control_set_warnings(target: Target) -> list[str]:
     return found
 
 
-def _report(command: str, hive_path: str, write, outcome, changes: list, warnings: list[str], as_json: bool,
-            target: Target) -> None:
+def _report(command: str, hive_path: str, write: WriteTarget, outcome: Outcome, changes: list[dict[str, Any]],
+            warnings: list[str], as_json: bool, target: Target) -> None:
     choice = target.control_set_choice
     doc = reports.document(command, hive_path, outcome, changes, write.in_place, warnings,
                            control_set=choice.description if choice else None)
@@ -184,7 +195,7 @@ def _report(command: str, hive_path: str, write, outcome, changes: list, warning
     reports.finish(doc, as_json, [_change_line(entry) for entry in changes])
 
 
-def _change_line(entry: dict) -> str:
+def _change_line(entry: dict[str, Any]) -> str:
     if entry["name"] is None:
         what = f"key {entry['path']}"
         if entry["action"] == "exists":

@@ -12,6 +12,7 @@ from ..image.target import HiveTarget, Target
 from ..regf.hive.model import Key
 from . import render
 from .common import emit_json, json_option, replay_option, wait_option
+from .salvage import refuse_with_replay, report_salvage, salvage_option
 from .targets import open_for_read, user_option, warn_dirty
 
 
@@ -29,10 +30,11 @@ from .targets import open_for_read, user_option, warn_dirty
 @user_option
 @json_option
 @replay_option
+@salvage_option
 @wait_option
 def find(hive_path: str, pattern: str, names_only: bool, data_only: bool, type_texts: tuple[str, ...],
          since: str | None, until: str | None, regex: bool, case_sensitive: bool, user: str | None, as_json: bool,
-         replay_logs: bool, log_paths: tuple[str, ...]) -> None:
+         replay_logs: bool, log_paths: tuple[str, ...], salvage: bool) -> None:
     """Keys and values whose name or data holds PATTERN (a substring, or with -E a regular
     expression; case-insensitive unless --case-sensitive). Data is searched as it reads:
     strings, each string of a list, numbers in decimal and hex, other data as hex and as the
@@ -49,7 +51,8 @@ def find(hive_path: str, pattern: str, names_only: bool, data_only: bool, type_t
                     types=frozenset(parse_type(t) for t in type_texts) if type_texts else None,
                     since=parse_timestamp(since) if since else None,
                     until=parse_timestamp(until) if until else None)
-    target = open_for_read(hive_path, replay_logs, log_paths, user)
+    refuse_with_replay(salvage, replay_logs, log_paths)
+    target = open_for_read(hive_path, replay_logs, log_paths, user, salvage=salvage)
     found: list[dict[str, Any]] = []
     count = 0
     with closing(target):
@@ -60,9 +63,11 @@ def find(hive_path: str, pattern: str, names_only: bool, data_only: bool, type_t
             else:
                 click.echo(_match_line(match))
         warn_dirty(target)
+        problems = report_salvage(target, salvage, as_json)
     if as_json:
-        emit_json({"command": "find", "target": hive_path, "pattern": pattern, "regex": regex,
-                   "count": count, "matches": found})
+        document = {"command": "find", "target": hive_path, "pattern": pattern, "regex": regex,
+                    "count": count, "matches": found}
+        emit_json(dict(document, problems=problems) if salvage else document)
     if not count:
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
@@ -70,13 +75,19 @@ def find(hive_path: str, pattern: str, names_only: bool, data_only: bool, type_t
 def _trees(target: Target) -> list[tuple[Key, Callable[[Key], str]]]:
     """Each hive's root and how its keys are shown: the stored path for a hive file (as ``ls``
     shows it), the full registry path for an image."""
+    from ..forensics.tolerant import tolerant_key  # --salvage: a walk that skips what it cannot read
+
     if isinstance(target, HiveTarget):
-        return [(target.hive.root, lambda key: key.path or "\\")]
+        return [(tolerant_key(target.hive.root), lambda key: key.path or "\\")]  # type: ignore[list-item]
     trees: list[tuple[Key, Callable[[Key], str]]] = []
     for slot in target.slots():
         hive = target.open(slot)
         mount = slot.mount or ""
-        trees.append((hive.root, lambda key, mount=mount: f"{mount}\\{key.path}" if key.path else mount))
+
+        def shown(key: Key, mount: str = mount) -> str:  # the default binds this slot's mount
+            return f"{mount}\\{key.path}" if key.path else mount
+
+        trees.append((tolerant_key(hive.root), shown))  # type: ignore[arg-type]
     return trees
 
 

@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import heapq
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..regf.hive import Hive
+from ..regf.hive.model import Value
 from ..regf.logs import open_replayed
 from ..verify import Expect
 from ..errors import UsageError
 from .common import current_wait, emit_json, json_option, note, save, warn, write_options, write_target
 from .progress_bar import progress_for_terminal
+
+if TYPE_CHECKING:
+    from ..image.target import Location, Slot
 
 # --verify re-reads the most recently written keys: those are the ones the logs most likely
 # changed, and a sample keeps the check quick (the readers look each value up by a scan of its
@@ -25,7 +31,7 @@ def _plain(text: str) -> bool:
     return text.isascii() and text.isprintable()
 
 
-def _verifiable(value) -> bool:
+def _verifiable(value: Value) -> bool:
     if not _plain(value.name):
         return False
     if value.type in _PLAIN_TYPES:
@@ -56,7 +62,8 @@ def _recent_values(hive: Hive) -> list[Expect]:
 )
 @write_options
 @json_option
-def replay(hive_path, log_paths, output, in_place, timestamp, verify, as_json) -> None:
+def replay(hive_path: str, log_paths: tuple[str, ...], output: str | None, in_place: bool, timestamp: str | None,
+           verify: bool, as_json: bool) -> None:
     """Replay HIVE's transaction logs as Windows does when it loads a dirty hive, and save
     the result as a clean hive.
 
@@ -86,7 +93,8 @@ def replay(hive_path, log_paths, output, in_place, timestamp, verify, as_json) -
     if not as_json:
         for problem in report.skipped:
             warn(problem)
-    written, emptied = None, []
+    written: str | None = None
+    emptied: list[Path] = []
     if report.dirty:
         emptied = save(hive, target, _recent_values(hive) if verify else None)
         written = target.path
@@ -102,7 +110,8 @@ def replay(hive_path, log_paths, output, in_place, timestamp, verify, as_json) -
     note(report.summary() + (f" -> {written}" if written else "; nothing written"))
 
 
-def _replay_image(image_path, output, in_place, timestamp, verify, as_json) -> None:
+def _replay_image(image_path: str, output: str | None, in_place: bool, timestamp: str | None, verify: bool,
+                  as_json: bool) -> None:
     from contextlib import closing
 
     from .targets import commit, open_for_write, write_target_for
@@ -133,7 +142,7 @@ def _replay_image(image_path, output, in_place, timestamp, verify, as_json) -> N
     note(f"replayed {len(replayed)} dirty hive(s)" + (f" -> {', '.join(written)}" if written else "; nothing written"))
 
 
-def _expect_in(slot, hive, verify: bool):
+def _expect_in(slot: Slot, hive: Hive, verify: bool) -> list[tuple[Location, Expect]]:
     from ..image.target import Location
 
     if not verify:

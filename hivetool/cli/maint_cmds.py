@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
@@ -9,6 +10,10 @@ from ..errors import UsageError
 from ..timeutil import Clock
 from .common import emit_json, guard_output, json_option, note, open_hive, wait_option
 from .progress_bar import progress_for_terminal
+
+if TYPE_CHECKING:
+    from ..regf.compact import LayoutSummary
+    from ..regf.hive import Hive
 
 
 @click.command()
@@ -36,7 +41,7 @@ def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hi
     from .targets import open_for_read
 
     minor = None if hive_version is None else int(hive_version.split(".")[1])
-    done = []
+    done: list[dict[str, Any]] = []
     if parse_target(hive_path).kind == HIVE:
         guard_output(output, (hive_path,))
         done.append(_compact_one(open_hive(hive_path, Clock.resolve(timestamp)), hive_path, output, minor, verify,
@@ -57,19 +62,20 @@ def compact(hive_path: str, output: str, timestamp: str | None, verify: bool, hi
     _finish(hive_path, done, as_json)
 
 
-def _finish(target: str, done: list[dict], as_json: bool) -> None:
+def _finish(target: str, done: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         emit_json({"command": "compact", "target": target, "hives": done})
 
 
-def _compact_one(hive, shown: str, target: str, minor: int | None, verify: bool, quiet: bool) -> dict:
+def _compact_one(hive: Hive, shown: str, target: str, minor: int | None, verify: bool,
+                 quiet: bool) -> dict[str, Any]:
     from ..regf.compact import compact_hive
 
-    check = None
+    check: Callable[[str, LayoutSummary], None] | None = None
     if verify:
         from ..verify import Expect, verify_hive_file
 
-        def check(temp_path: str, summary) -> None:
+        def check(temp_path: str, summary: LayoutSummary) -> None:
             expectations = [
                 Expect(key) if name is None else Expect(key, name, value_type, raw)
                 for key, name, value_type, raw in summary.sample

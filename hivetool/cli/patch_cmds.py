@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -16,6 +17,7 @@ from . import reports
 from .common import emit_json, guard_output, json_option, note, utf8_option, wait_option, warn, write_options
 from .completion import complete_key
 from .progress_bar import progress_for_terminal
+from .salvage import report_salvage, salvage_option
 from .reg_cmds import (
     DEFAULT_CODEPAGE, check_dialect_options, dialect, read_reg_files, report_losses, root_option, write_text,
 )
@@ -23,6 +25,18 @@ from .targets import (
     commit, control_set_option, open_for_read, open_for_write, say_control_sets, user_option, warn_dirty,
     write_target_for,
 )
+
+if TYPE_CHECKING:
+    from ..image.image import ImageTarget
+    from ..image.target import Location
+    from ..progress import Progress
+    from ..regf.hive import Hive
+    from ..regf.hive.model import Value
+    from ..regfile.apply import Plan
+    from ..regfile.patch import Op
+    from ..regfile.steps import ApplyCounts
+    from ..verify import Expect
+    from .common import WriteTarget
 
 MAX_LISTED = 20
 
@@ -48,8 +62,10 @@ def _root_of(target: HiveTarget) -> str:
               help="ANSI code page of a REGEDIT4 file.")
 @utf8_option
 @json_option
+@salvage_option
 @wait_option
-def export(hive_path, key_path, output, root, user, regedit4, regedit_compat, codepage, utf8, as_json) -> None:
+def export(hive_path: str, key_path: str, output: str | None, root: str | None, user: str | None, regedit4: bool,
+           regedit_compat: bool, codepage: str, utf8: bool, as_json: bool, salvage: bool) -> None:
     """Write TARGET (or KEY and everything below it) as a .reg file, as regedit exports it.
 
     KEY is a path inside the hive or a full registry path (HKEY_LOCAL_MACHINE\\SYSTEM\\...,
@@ -63,7 +79,7 @@ def export(hive_path, key_path, output, root, user, regedit4, regedit_compat, co
     if as_json and (output is None or output == STDOUT):
         raise UsageError("--json prints a report on standard output: give the .reg file with -o FILE.reg")
     guard_output(output, (hive_path,), stdout_allowed=True)
-    target = open_for_read(hive_path, user=user, root=root)
+    target = open_for_read(hive_path, user=user, root=root, salvage=salvage)
     with closing(target):
         parts = _export_parts(target, key_path)
         warn_dirty(target)
@@ -72,31 +88,40 @@ def export(hive_path, key_path, output, root, user, regedit4, regedit_compat, co
             note(f"control set: {target.control_set_choice.description}")
         # Streamed: memory stays small whatever the size of the file (a deep chain's key lines
         # grow with the square of its depth). What regedit would lose is known once written.
-        stream = ExportStream.of_parts(parts, dialect(regedit4), regedit_compat, codepage)
+        stream: Any
+        if salvage:  # a walk that skips (and notes) what it cannot read
+            from ..forensics.tolerant import SalvagedExport
+
+            stream = SalvagedExport(parts, dialect(regedit4), regedit_compat, codepage)
+        else:
+            stream = ExportStream.of_parts(parts, dialect(regedit4), regedit_compat, codepage)
         write_text(stream, output, regedit4, utf8)
+        problems = report_salvage(target, salvage, as_json)
     if as_json:
         emit_json({"command": "export", "target": hive_path, "output": output, "top": stream.top,
                    "keys": stream.keys, "values": stream.values,
-                   "losses": [{"key": loss.key, "name": loss.name, "reason": loss.reason} for loss in stream.losses]})
+                   "losses": [{"key": loss.key, "name": loss.name, "reason": loss.reason} for loss in stream.losses],
+                   **({"problems": problems} if salvage else {})})
         return
     report_losses(stream.losses)
     note(f"exported {stream.keys} key(s) and {stream.values} value(s) of {stream.top}"
          + (f" -> {output}" if output and output != STDOUT else ""))
 
 
-def _export_parts(target: Target, key_path: str) -> list:
+def _export_parts(target: Target, key_path: str) -> list[tuple[Hive, str, str]]:
     """(hive, mount, key below which to export) for each hive the export covers."""
     if isinstance(target, HiveTarget):
         root = _root_of(target)
         location = target.locate(key_path)[0]
         return [(location.hive, root, location.path)]
-    virtual = target.virtual_key(key_path)
+    image = cast("ImageTarget", target)  # a target is a hive file or an image
+    virtual = image.virtual_key(key_path)
     if virtual is not None:
         shown, _ = virtual
-        slots = [slot for slot in target.slots() if slot.mount.startswith(shown)]
-        return [(target.open(slot), slot.mount, "") for slot in slots]
-    location = target.locate(key_path)[0]
-    return [(location.hive, location.slot.mount, location.path)]
+        slots = [slot for slot in image.slots() if slot.mounted_at.startswith(shown)]
+        return [(image.open(slot), slot.mounted_at, "") for slot in slots]
+    location = image.locate(key_path)[0]
+    return [(location.hive, location.slot.mounted_at, location.path)]
 
 
 # ------------------------------------------------------------------ import
@@ -116,8 +141,9 @@ def _export_parts(target: Target, key_path: str) -> list:
 @click.option("--dry-run", is_flag=True, help="Print the operations and write nothing (no -o needed).")
 @write_options
 @json_option
-def import_(hive_path, reg_paths, root, user, control_set, lenient, skip_foreign, encoding, dry_run,
-            output, in_place, timestamp, verify, as_json) -> None:
+def import_(hive_path: str, reg_paths: tuple[str, ...], root: str | None, user: str | None, control_set: str,
+            lenient: bool, skip_foreign: bool, encoding: str | None, dry_run: bool, output: str | None,
+            in_place: bool, timestamp: str | None, verify: bool, as_json: bool) -> None:
     """Apply .reg files to TARGET, all or nothing. Strict: a line Windows would skip or
     reject is an error (exit 3) unless --lenient. Keys outside ROOT: exit 4 unless
     --skip-foreign. In an image, every key goes to the hive that holds it, and every changed
@@ -142,13 +168,13 @@ def import_(hive_path, reg_paths, root, user, control_set, lenient, skip_foreign
             target = open_for_write(hive_path, write, user=user, control_set=mode, root=root, progress=progress)
         with closing(target):
             plans = _plans(target, patch, mode, skip_foreign)
-            if dry_run:
+            if write is None:  # --dry-run
                 _dry_run(plans, hive_path, as_json)
                 return
             _apply(target, plans, write, progress, as_json, hive_path)
 
 
-def _plans(target: Target, patch: Patch, mode, skip_foreign: bool) -> list:
+def _plans(target: Target, patch: Patch, mode: str | int, skip_foreign: bool) -> list[tuple[Slot, Plan]]:
     """(slot, plan) for each hive the patch touches, every operation mapped and checked
     before anything changes."""
     from ..regfile.apply import plan_patch
@@ -157,16 +183,17 @@ def _plans(target: Target, patch: Patch, mode, skip_foreign: bool) -> list:
         root = _root_of(target)
         plans = [(target.slot, plan_patch(target.hive, patch, root, mode, skip_foreign))]
     else:
-        groups, foreign = _route(target, patch)
+        groups, foreign = _route(cast("ImageTarget", target), patch)  # a target is a hive file or an image
         if foreign and not skip_foreign:
             keys = list(dict.fromkeys(op.key for op, _ in foreign))
             listed = "; ".join(f"{key} ({why})" for key, why in dict(foreign_reasons(foreign)).items())
             raise RefusedUnsafe(f"{len(keys)} key(s) lie outside the image's hives: {listed}. Nothing was written; "
                                 "--skip-foreign applies the rest and lists these")
-        plans = [(slot, plan_patch(slot.hive, sub, slot.mount, mode)) for slot, sub in groups]
+        # routed: each slot's hive is open (open() hands it back) and mounted where the layout says
+        plans = [(slot, plan_patch(target.open(slot), sub, slot.mounted_at, mode)) for slot, sub in groups]
         if foreign:
             warn(f"skipped {len(foreign)} operation(s) on key(s) outside the image's hives:")
-            for key, why in list(foreign_reasons(foreign))[:MAX_LISTED]:
+            for key, why in list(foreign_reasons(foreign).items())[:MAX_LISTED]:
                 note(f"  {key} ({why})")
     for slot, plan in plans:
         for message in plan.warnings:
@@ -181,7 +208,7 @@ def _plans(target: Target, patch: Patch, mode, skip_foreign: bool) -> list:
     return plans
 
 
-def _dry_run(plans: list, target_text: str, as_json: bool) -> None:
+def _dry_run(plans: list[tuple[Slot, Plan]], target_text: str, as_json: bool) -> None:
     from ..regf.records.types import data_json
 
     if as_json:
@@ -196,15 +223,15 @@ def _dry_run(plans: list, target_text: str, as_json: bool) -> None:
     note(f"dry run: {sum(len(plan.ops) for _, plan in plans)} operation(s), nothing written")
 
 
-def foreign_reasons(foreign: list) -> dict[str, str]:
+def foreign_reasons(foreign: list[tuple[Op, str]]) -> dict[str, str]:
     return {op.key: why for op, why in foreign}
 
 
-def _route(target, patch: Patch) -> tuple[list[tuple[Slot, Patch]], list]:
+def _route(target: ImageTarget, patch: Patch) -> tuple[list[tuple[Slot, Patch]], list[tuple[Op, str]]]:
     """Split a patch by hive, each key rewritten below the path its hive is mounted at."""
     routed: dict[str, tuple[Slot, str] | str] = {}
     groups: dict[int, tuple[Slot, Patch]] = {}
-    foreign = []
+    foreign: list[tuple[Op, str]] = []
     for op in patch:
         found = routed.get(op.key)
         if found is None:
@@ -221,13 +248,16 @@ def _route(target, patch: Patch) -> tuple[list[tuple[Slot, Patch]], list]:
     return list(groups.values()), foreign
 
 
-def _apply(target: Target, plans: list, write, progress, as_json: bool, target_text: str) -> None:
+def _apply(target: Target, plans: list[tuple[Slot, Plan]], write: WriteTarget, progress: Progress, as_json: bool,
+           target_text: str) -> None:
     from ..regfile.apply import apply_plan, final_effects
     from ..verify import Expect
 
-    summaries, expect, warnings = [], [], []
+    summaries: list[tuple[Slot, ApplyCounts]] = []
+    expect: list[tuple[Location, Expect]] = []
+    warnings: list[str] = []
     for slot, plan in plans:
-        counts = apply_plan(slot.hive, plan, progress)
+        counts = apply_plan(target.open(slot), plan, progress)  # opened when planned: open() hands it back
         warnings.extend(counts.notes)
         summaries.append((slot, counts))
         if write.verify:
@@ -246,7 +276,7 @@ def _apply(target: Target, plans: list, write, progress, as_json: bool, target_t
     reports.finish(doc, as_json, lines)
 
 
-def _location(slot: Slot):
+def _location(slot: Slot) -> Location:
     from ..image.target import Location
 
     return Location(slot, "")
@@ -268,7 +298,8 @@ def _location(slot: Slot):
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences (like git diff).")
 @json_option
 @wait_option
-def diff(old_path, new_path, output_format, output, root, regedit4, codepage, utf8, exit_code, as_json) -> None:
+def diff(old_path: str, new_path: str, output_format: str | None, output: str | None, root: str | None,
+         regedit4: bool, codepage: str, utf8: bool, exit_code: bool, as_json: bool) -> None:
     """What differs between OLD and NEW. By default a .reg patch that turns OLD into NEW (new and
     deleted keys, new, changed and deleted values, nothing else): `hivetool import OLD
     PATCH.reg` then gives NEW's content. --format text|json (--json is --format json) shows each
@@ -312,22 +343,22 @@ def _kinds(patch: Patch) -> dict[str, int]:
     return kinds
 
 
-def _compared(old, new) -> list:
+def _compared(old: Target, new: Target) -> list[tuple[Hive, Hive, str]]:
     """(old hive, new hive, mount path) for each hive the two targets both have."""
     if isinstance(old, HiveTarget) and isinstance(new, HiveTarget):
         return [(old.hive, new.hive, _root_of(new))]
     if isinstance(old, HiveTarget) or isinstance(new, HiveTarget):
         raise UsageError("diff compares two hive files or two images, not one of each")
-    return _image_pairs(old, new)
+    return _image_pairs(cast("ImageTarget", old), cast("ImageTarget", new))  # a target is a hive file or an image
 
 
-def _show_changes(pairs: list, output_format: str, patch: Patch, old_path: str, new_path: str,
+def _show_changes(pairs: list[tuple[Hive, Hive, str]], output_format: str, patch: Patch, old_path: str, new_path: str,
                   output: str | None) -> None:
     from ..forensics.changes import ADDED, DELETED, TOUCHED, change_json, change_lines, compare_trees, keys_in
     from ..regf.records.types import data_json
 
     counts = {ADDED: 0, DELETED: 0, "changed": 0, TOUCHED: 0}
-    documents = []
+    documents: list[dict[str, Any]] = []
     if output_format == "text":
         click.echo(f"--- {old_path}")
         click.echo(f"+++ {new_path}")
@@ -348,24 +379,25 @@ def _show_changes(pairs: list, output_format: str, patch: Patch, old_path: str, 
         note(", ".join(f"{count} key(s) {kind}" for kind, count in counts.items()))
 
 
-def _value_line(value) -> str:
+def _value_line(value: Value) -> str:
     from . import render
 
     return f"{render.value_name(value.name)} = {value.type_name} {render.value_text(value)}"
 
 
-def _image_pairs(old, new) -> list:
+def _image_pairs(old: ImageTarget, new: ImageTarget) -> list[tuple[Hive, Hive, str]]:
     pairs = []
-    old_slots = {slot.mount.upper(): slot for slot in old.slots()}
-    new_slots = {slot.mount.upper(): slot for slot in new.slots()}
+    old_slots = {slot.mounted_at.upper(): slot for slot in old.slots()}
+    new_slots = {slot.mounted_at.upper(): slot for slot in new.slots()}
     for mount in sorted(set(old_slots) | set(new_slots)):
         before, after = old_slots.get(mount), new_slots.get(mount)
         if before is None or after is None:
             side = "NEW" if before is None else "OLD"
             present = after or before
+            assert present is not None  # the mount came from one side or the other
             warn(f"{present.mount} ({present.relative}) is only in {side}: not compared")
             continue
-        pairs.append((old.open(before), new.open(after), after.mount))
+        pairs.append((old.open(before), new.open(after), after.mounted_at))
     return pairs
 
 

@@ -1,31 +1,43 @@
 """``hivetool ports``: pin RPC services to static TCP ports, check, emit .reg, firewall rules."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
+
 import click
 
 from ..errors import EXIT_FINDINGS, KeyNotFound, UsageError, ValidationError
 from ..profiles import catalog
 from ..profiles.facts import OS_CHOICES
+from ..regf.records.types import type_name
 from ..verify import Expect
 from .common import (emit_json, guard_output, json_option, note, open_hive, utf8_option, wait_option, warn,
                      write_options, write_reg_text)
 from . import ports_render as render
 
+if TYPE_CHECKING:
+    from ..image.image import ImageTarget
+    from ..image.target import Slot, Target
+    from ..profiles.plan import Plan
+    from ..regf.hive import Hive
+    from .targets import Outcome
+
+_F = TypeVar("_F", bound=Callable[..., Any])  # a command function, returned as it was given
+
 CONTROL_SET_HELP = "auto (Default's set, plus Current's when it differs), default, current, all, or a number."
 PROFILE_ERA_OS = {"exchange55": "nt4", "exchange2000": "2000", "exchange2003": "2003"}
 
 
-def _control_set_option(func):
+def _control_set_option(func: _F) -> _F:
     return click.option("--control-set", "control_set", default="auto", show_default=True, metavar="MODE",
                         help=CONTROL_SET_HELP)(func)
 
 
-def _os_option(func):
+def _os_option(func: _F) -> _F:
     return click.option("--os", "os_choice", type=click.Choice(OS_CHOICES), default=None,
                         help="The Windows generation (default: inferred from the hive).")(func)
 
 
-def _software_option(func):
+def _software_option(func: _F) -> _F:
     return click.option("--software", "software_path", metavar="SOFTWARE_HIVE",
                         help="The machine's SOFTWARE hive, to check ports against its RPC port pool.")(func)
 
@@ -44,7 +56,7 @@ def list_(as_json: bool) -> None:
         emit_json([{
             "profile": p.name, "hive": p.hive, "title": p.title, "sources": p.sources,
             "settings": [{"setting": s.name, "service": s.service, "key": s.key, "value": s.value,
-                          "type": render.type_name(s.type), "kind": s.kind, "creates_key": s.may_create_key,
+                          "type": type_name(s.type), "kind": s.kind, "creates_key": s.may_create_key,
                           "source": s.source, "meaning": s.meaning} for s in p.settings],
         } for p in catalog.PROFILES.values()])
         return
@@ -54,13 +66,14 @@ def list_(as_json: bool) -> None:
         base = "CurrentControlSet\\" if p.hive == "SYSTEM" else ""
         click.echo(f"{p.name}  ({p.hive}) {p.title}")
         for s in p.settings:
-            click.echo(f"  {s.name:<9} {base}{s.key}\\{s.value}  {render.type_name(s.type)}  [{s.source}]")
+            click.echo(f"  {s.name:<9} {base}{s.key}\\{s.value}  {type_name(s.type)}  [{s.source}]")
             click.echo(f"  {'':<9} {s.meaning}")
         click.echo(f"  sources: {p.sources}")
 
 
-def _plan(file_name, hive, profile, settings, control_set, os_choice, software, reserve=False, force=False,
-          os_from_software=False):
+def _plan(file_name: str, hive: Hive, profile: catalog.Profile, settings: tuple[str, ...], control_set: str,
+          os_choice: str | None, software: Hive | None, reserve: bool = False, force: bool = False,
+          os_from_software: bool = False) -> Plan:
     from ..profiles.plan import make_plan, parse_requests
 
     requests = parse_requests(profile, settings)
@@ -71,7 +84,8 @@ def _plan(file_name, hive, profile, settings, control_set, os_choice, software, 
     return plan
 
 
-def _profile_hives(target, profile, software_path):
+def _profile_hives(target: Target, profile: catalog.Profile,
+                   software_path: str | None) -> tuple[Hive, str, Hive | None, Slot, bool]:
     """(the hive the profile writes, its file name, the machine's SOFTWARE hive or None, its slot,
     whether the OS comes from SOFTWARE): a hive file with --software, or an image's own hives."""
     from ..image.target import HiveTarget
@@ -82,12 +96,13 @@ def _profile_hives(target, profile, software_path):
         return target.hive, target.path, software, target.slot, False
     if software_path:
         raise UsageError("--software names the SOFTWARE hive of a hive file; an image has its own")
-    slot = target.slot(f"{HKLM}\\{profile.hive}")
+    image = cast("ImageTarget", target)  # a target is a hive file or an image
+    slot = image.slot(f"{HKLM}\\{profile.hive}")
     if slot is None:
         raise KeyNotFound(f"the image has no {profile.hive} hive, which profile {profile.name} changes")
-    software_slot = target.slot(f"{HKLM}\\SOFTWARE")
-    software = target.open(software_slot) if software_slot is not None else None
-    return target.open(slot), str(slot.local), software, slot, True
+    software_slot = image.slot(f"{HKLM}\\SOFTWARE")
+    software = image.open(software_slot) if software_slot is not None else None
+    return image.open(slot), str(slot.local), software, slot, True
 
 
 @ports.command(name="set")
@@ -101,8 +116,9 @@ def _profile_hives(target, profile, software_path):
 @click.option("--reserve", is_flag=True, help="Also add the ports to Tcpip ReservedPorts (before Vista only).")
 @click.option("--force", is_flag=True, help="Write despite validation errors and type clashes (they become warnings).")
 @json_option
-def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify, control_set, os_choice,
-         software_path, reserve, force, as_json) -> None:
+def set_(hive_path: str, profile_name: str, settings: tuple[str, ...], output: str | None, in_place: bool,
+         timestamp: str | None, verify: bool, control_set: str, os_choice: str | None, software_path: str | None,
+         reserve: bool, force: bool, as_json: bool) -> None:
     """Pin PROFILE's services to the given ports in TARGET: a SYSTEM hive (SOFTWARE for
     rpc-internet), or an image, whose SYSTEM and SOFTWARE hives are found and used."""
     from contextlib import closing
@@ -120,7 +136,7 @@ def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify,
         plan = _plan(file_name, hive, profile, settings, control_set, os_choice, software, reserve, force,
                      from_software)
         errors = plan.errors
-        outcome = None
+        outcome: Outcome | None = None
         if not errors:
             apply_plan(hive, plan)
             here = Location(slot, "")
@@ -138,6 +154,7 @@ def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify,
         raise ValidationError(f"{len(errors)} validation error(s); nothing written (--force writes anyway)")
     from .reports import say_outcome
 
+    assert outcome is not None  # committed: no error refused the plan
     say_outcome(outcome, "these ports", f"wrote {write.path}")
 
 
@@ -150,7 +167,8 @@ def set_(hive_path, profile_name, settings, output, in_place, timestamp, verify,
 @_software_option
 @json_option
 @wait_option
-def check(hive_path, profile_name, settings, control_set, os_choice, software_path, as_json) -> None:
+def check(hive_path: str, profile_name: str | None, settings: tuple[str, ...], control_set: str,
+          os_choice: str | None, software_path: str | None, as_json: bool) -> None:
     """Verify TARGET without changing it: exit 0 when it holds the expected ports and no
     validation error applies, 1 otherwise. Without SETTING=VALUE, the ports already pinned are
     checked (and, with PROFILE, each installed service must have one)."""
@@ -165,7 +183,8 @@ def check(hive_path, profile_name, settings, control_set, os_choice, software_pa
     target = open_for_read(hive_path)
     names = [profile_name] if profile_name else [
         p.name for p in catalog.PROFILES.values() if p.name != "exchange2003"]
-    documents, ok, first = [], True, True
+    documents: list[dict[str, Any]] = []
+    ok, first = True, True
     with closing(target):
         for name in names:
             profile = catalog.profile(name)
@@ -175,6 +194,7 @@ def check(hive_path, profile_name, settings, control_set, os_choice, software_pa
                 if profile_name:
                     raise
                 continue  # an image without that profile's hive
+            missing: list[str]
             if settings:
                 requests, missing = parse_requests(profile, settings), []
             else:
@@ -215,7 +235,7 @@ def check(hive_path, profile_name, settings, control_set, os_choice, software_pa
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
-def _emit_missing(name: str, missing: list[str], as_json: bool, documents: list) -> None:
+def _emit_missing(name: str, missing: list[str], as_json: bool, documents: list[dict[str, Any]]) -> None:
     if as_json:
         documents.append({"command": "check", "profile": name, "ok": False, "changes": [], "not_pinned": missing})
     else:
@@ -233,7 +253,8 @@ def _emit_missing(name: str, missing: list[str], as_json: bool, documents: list)
               "exchange55, 2000 and 2003 for those Exchange versions, otherwise vista+).")
 @click.option("--force", is_flag=True, help="Write despite validation errors.")
 @json_option
-def reg(profile_name, settings, output, regedit4, utf8, os_choice, force, as_json) -> None:
+def reg(profile_name: str, settings: tuple[str, ...], output: str | None, regedit4: bool, utf8: bool,
+        os_choice: str | None, force: bool, as_json: bool) -> None:
     """A .reg file that regedit or reg import accepts, for a running machine.
 
     There is no --reserve here: Tcpip's ReservedPorts is a REG_MULTI_SZ, and a .reg file can
@@ -275,7 +296,8 @@ def reg(profile_name, settings, output, regedit4, utf8, os_choice, force, as_jso
               show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="The openings as JSON (the same as --rules json).")
 @wait_option
-def firewall(profile_name, settings, from_hive, rules, as_json) -> None:
+def firewall(profile_name: str | None, settings: tuple[str, ...], from_hive: str | None, rules: str,
+             as_json: bool) -> None:
     """Firewall rules for TCP 135 plus the pinned ports."""
     if as_json:
         rules = "json"
@@ -298,7 +320,7 @@ def firewall(profile_name, settings, from_hive, rules, as_json) -> None:
     click.echo(render_rules(rules, title, openings(pinned, ranges)), nl=False)
 
 
-def _pinned_from(text: str):
+def _pinned_from(text: str) -> tuple[str, list[tuple[str, int]], list[tuple[str, int, int]]]:
     """The ports pinned in a hive file, or in an image's SYSTEM and SOFTWARE hives."""
     from contextlib import closing
 
@@ -311,11 +333,14 @@ def _pinned_from(text: str):
     with closing(target):
         if isinstance(target, HiveTarget):
             return pinned_from_hive(target.hive, text)
-        title, pinned, ranges = None, [], []
+        image = cast("ImageTarget", target)  # a target is a hive file or an image
+        title: str | None = None
+        pinned: list[tuple[str, int]] = []
+        ranges: list[tuple[str, int, int]] = []
         for name in ("SYSTEM", "SOFTWARE"):
-            slot = target.slot(f"{HKLM}\\{name}")
+            slot = image.slot(f"{HKLM}\\{name}")
             if slot is not None:
-                found_title, found, found_ranges = pinned_from_hive(target.open(slot), str(slot.local))
+                found_title, found, found_ranges = pinned_from_hive(image.open(slot), str(slot.local))
                 title = title or found_title
                 pinned += found
                 ranges += found_ranges

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import Any
 
 from ..progress import QUIET, Progress
 
@@ -27,8 +28,9 @@ def clear_for_message() -> None:
 class TerminalProgress(Progress):
     def __init__(self, delay: float) -> None:
         self.delay = delay
-        self.bar = None
-        self.what, self.total, self.unit = "", None, ""
+        self.bar: Any = None  # a tqdm bar, once shown (tqdm has no type information)
+        self.total: int | None = None
+        self.what, self.unit = "", ""
         self.started = time.monotonic()
         self.done = 0
         self.pending = 0

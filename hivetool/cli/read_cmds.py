@@ -1,21 +1,33 @@
 """Commands that read a target: info, ls, get, check."""
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import sys
 from contextlib import closing
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, TypeVar
 
 import click
 
-from ..errors import EXIT_FINDINGS, NotFound
-from ..image.target import HiveTarget, Location, Target
-from . import render
+from .. import jsontext
+from ..errors import EXIT_FINDINGS, NotFound, UsageError
+from ..image.target import HiveTarget, Location, Slot, Target
+from . import dump, render
 from .common import emit_json, json_option, replay_option, stdout_binary, wait_option
 from .completion import complete_key
 from .progress_bar import progress_for_terminal
+from .salvage import refuse_with_replay, report_salvage, salvage_option
 from .targets import open_for_read, say_control_sets, user_option, warn_dirty
 
+if TYPE_CHECKING:
+    from ..regf.check import CheckReport
+    from ..regf.hive.model import Key, Value
 
-def _logs_text(logs: list[dict]) -> str:
+T = TypeVar("T")
+
+
+def _logs_text(logs: list[dict[str, Any]]) -> str:
     """One line per log: name, size, format, then its sequence range or its problem."""
     lines = []
     for log in logs:
@@ -33,7 +45,7 @@ def _logs_text(logs: list[dict]) -> str:
     return ("\n" + " " * 18).join(lines) or "none"
 
 
-def _hashes(paths: list[str]) -> list[dict]:
+def _hashes(paths: list[str]) -> list[dict[str, Any]]:
     """SHA-256, SHA-1 and MD5 of each file, in one read of it."""
     import hashlib
 
@@ -52,7 +64,7 @@ def _hashes(paths: list[str]) -> list[dict]:
     return found
 
 
-def print_facts(facts: dict) -> None:
+def print_facts(facts: dict[str, Any]) -> None:
     for label, value in facts.items():
         if label == "logs":
             shown = _logs_text(value)
@@ -110,32 +122,60 @@ def _shown(target: Target, location: Location) -> str | None:
 @click.option("-r", "--recursive", is_flag=True, help="Also every key below KEY.")
 @user_option
 @json_option
+@click.option("--jsonl", "as_jsonl", is_flag=True,
+              help="One JSON object per line and value (key path, last write, value name, type, data).")
+@click.option("--csv", "as_csv", is_flag=True, help="The same rows as --jsonl, as CSV with a header line.")
 @replay_option
+@salvage_option
 @wait_option
-def ls_(hive_path: str, key_path: str, recursive: bool, user: str | None, as_json: bool, replay_logs: bool,
-        log_paths) -> None:
+def ls_(hive_path: str, key_path: str, recursive: bool, user: str | None, as_json: bool, as_jsonl: bool,
+        as_csv: bool, replay_logs: bool, log_paths: tuple[str, ...], salvage: bool) -> None:
     """Subkeys and values of KEY (default: the root; in an image, the hives), with last-write
-    times."""
-    target = open_for_read(hive_path, replay_logs, log_paths, user)
+    times. Output streams: the first key is out before the last is read."""
+    if as_json + as_jsonl + as_csv > 1:
+        raise UsageError("--json, --jsonl and --csv exclude each other")
+    refuse_with_replay(salvage, replay_logs, log_paths)
+    target = open_for_read(hive_path, replay_logs, log_paths, user, salvage=salvage)
     with closing(target):
-        documents = list(_listing(target, key_path, recursive))
+        listing = _listing(target, key_path, recursive)
+        first = next(listing, None)  # finds KEY (or fails) before anything is printed
         warn_dirty(target)
         say_control_sets(target)
-    if as_json:
-        emit_json([document for document, _ in documents])
-        return
-    for index, (_, lines) in enumerate(documents):
-        if index:
-            click.echo("")
-        click.echo("\n".join(lines))
+        entries = itertools.chain([first] if first is not None else [], listing)
+        write = sys.stdout.write
+        if as_json and salvage:  # an object: the keys, then what could not be read
+            write(f'{{"command": "ls", "target": {json.dumps(hive_path, ensure_ascii=False)}, "keys": ')
+            jsontext.write_array(_flushing_first(entry.json_text() for entry in entries), write)
+            write(f', "problems": {json.dumps(report_salvage(target, True, as_json=True), ensure_ascii=False)}}}\n')
+        elif as_json:
+            jsontext.write_array(_flushing_first(entry.json_text() for entry in entries), write)
+        elif as_jsonl or as_csv:
+            (dump.write_jsonl if as_jsonl else dump.write_csv)(_flushing_first(entries), write)
+        else:
+            for index, entry in enumerate(_flushing_first(entries)):
+                write(("\n" if index else "") + "\n".join(entry.lines()) + "\n")
+        sys.stdout.flush()
+        if not as_json:
+            report_salvage(target, salvage)
 
 
-def _listing(target: Target, key_path: str, recursive: bool):
-    """(JSON document, text lines) for KEY and, with ``recursive``, every key below it."""
+def _flushing_first(items: Iterable[T]) -> Iterator[T]:
+    """``items``, with standard output flushed after the first is written: a pipe sees the
+    start of a long dump at once, not when the first buffer fills."""
+    iterator = iter(items)
+    for item in iterator:
+        yield item
+        sys.stdout.flush()
+        break
+    yield from iterator
+
+
+def _listing(target: Target, key_path: str, recursive: bool) -> Iterator[dump.Entry]:
+    """KEY and, with ``recursive``, every key below it, each rendered only as asked."""
     virtual = getattr(target, "virtual_key", lambda path: None)(key_path)
     if virtual is not None:
         shown, children = virtual
-        yield render.virtual_json(shown, children), render.virtual_lines(shown, children)
+        yield dump.VirtualEntry(shown, children)
         if recursive:
             for child in children:
                 yield from _listing(target, f"{shown}\\{child}" if shown else child, True)
@@ -145,11 +185,22 @@ def _listing(target: Target, key_path: str, recursive: bool):
         yield from _merged(target, key_path, locations, recursive)
         return
     location = locations[0]
-    start = location.hive.key(location.path)
+    key = location.hive.key(location.path)
     base = _shown(target, location)
-    for key in (start.walk() if recursive else [start]):
-        shown = None if base is None else _below(base, start.path, key.path)
-        yield render.key_json(key, shown=shown), render.key_lines(key, shown=shown)
+    if getattr(location.hive, "salvage", None) is not None:  # --salvage: skip what cannot be read
+        from ..forensics.tolerant import tolerant_key
+
+        start = tolerant_key(key)
+        if not recursive:
+            yield dump.KeyEntry(start, base)  # type: ignore[arg-type]
+            return
+        yield from (dump.KeyEntry(below, None if base is None else _below(base, start.path, below.path))  # type: ignore[arg-type]
+                    for below in start.walk())
+        return
+    if not recursive:
+        yield dump.KeyEntry(key, base)
+        return
+    yield from dump.subtree(location.hive, key, base)
 
 
 def _is_classes_root(target: Target, key_path: str) -> bool:
@@ -164,7 +215,7 @@ def _below(base: str, start: str, path: str) -> str:
     return base + ("\\" + rest if rest else "")
 
 
-def _merged(target: Target, key_path: str, locations: list[Location], recursive: bool):
+def _merged(target: Target, key_path: str, locations: list[Location], recursive: bool) -> Iterator[dump.Entry]:
     keys = []
     for location in locations:
         try:
@@ -174,7 +225,7 @@ def _merged(target: Target, key_path: str, locations: list[Location], recursive:
     from ..paths import normalize_path
 
     shown = normalize_path(key_path).path
-    yield render.merged_json(shown, keys), render.merged_lines(shown, keys)
+    yield dump.MergedEntry(shown, keys)
     if recursive:
         for name in render.merged_subkey_names(keys):
             yield from _listing(target, f"{shown}\\{name}", True)
@@ -190,7 +241,7 @@ def _merged(target: Target, key_path: str, locations: list[Location], recursive:
 @replay_option
 @wait_option
 def get(hive_path: str, key_path: str, value_name: str, user: str | None, as_json: bool, raw: bool,
-        replay_logs: bool, log_paths) -> None:
+        replay_logs: bool, log_paths: tuple[str, ...]) -> None:
     """One value of KEY; VALUE '@' is the key's default value."""
     target = open_for_read(hive_path, replay_logs, log_paths, user)
     with closing(target):
@@ -206,7 +257,7 @@ def get(hive_path: str, key_path: str, value_name: str, user: str | None, as_jso
         click.echo(render.get_text(value))
 
 
-def _value(target: Target, key_path: str, name: str):
+def _value(target: Target, key_path: str, name: str) -> Value:
     """The value, looked up where Windows would: for HKCR the user's key first."""
     locations = target.locate_all(key_path) if hasattr(target, "locate_all") else target.locate(key_path)
     if len(locations) == 1:
@@ -232,7 +283,7 @@ def check(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str
     from ..image.spec import HIVE, parse_target
     from ..regf.check import check_file, check_hive
 
-    reports = []
+    reports: list[tuple[Slot | None, CheckReport]] = []  # no slot: a hive file
     with closing(progress_for_terminal()) as progress:
         if parse_target(hive_path).kind == HIVE:
             if replay_logs or log_paths:
@@ -253,11 +304,12 @@ def check(hive_path: str, as_json: bool, replay_logs: bool, log_paths: tuple[str
         if reports and reports[0][0] is None:
             emit_json(reports[0][1].to_json())
         else:
-            emit_json([dict(report.to_json(), hive=slot.relative, mount=slot.mount) for slot, report in reports])
+            emit_json([dict(report.to_json(), hive=slot.relative, mount=slot.mount) for slot, report in reports
+                       if slot is not None])
     else:
-        for slot, report in reports:
-            if slot is not None:
-                click.echo(f"== {slot.mount}: {slot.relative}")
+        for checked, report in reports:
+            if checked is not None:
+                click.echo(f"== {checked.mount}: {checked.relative}")
             for finding in report.findings:
                 click.echo(finding.line())
             click.echo(report.summary())

@@ -2,15 +2,18 @@
 that read .reg text share (export, import and diff are in :mod:`.patch_cmds`)."""
 from __future__ import annotations
 
+from typing import Any, Callable, Iterable, TypeVar
+
 import click
 
 from ..errors import EXIT_FINDINGS, HivetoolError, RegFileError, UsageError
-from ..fileio import STDOUT, read_stream_input
+from ..fileio import STDOUT, Chunk, read_stream_input
 from ..progress import QUIET, Progress
 from ..regfile.emit import DIALECT_4, DIALECT_5, Loss
 from ..regfile.patch import Patch
 from .common import emit_json, guard_output, json_option, note, utf8_option, warn, write_reg_text
 
+_F = TypeVar("_F", bound=Callable[..., Any])  # a command function, returned as it was given
 MAX_LOSSES_SHOWN = 10
 DEFAULT_CODEPAGE = "cp1252"
 
@@ -21,7 +24,7 @@ class FilesWithErrors(HivetoolError):
     exit_code = EXIT_FINDINGS
 
 
-def root_option(func):
+def root_option(func: _F) -> _F:
     return click.option(
         "--root", metavar="ROOT",
         help="The registry path the hive is mounted at, e.g. 'HKEY_LOCAL_MACHINE\\SOFTWARE'. "
@@ -40,7 +43,7 @@ def report_losses(losses: list[Loss]) -> None:
         warn(f"... and {len(losses) - MAX_LOSSES_SHOWN} more value(s) not written exactly")
 
 
-def write_text(data: bytes, output: str | None, regedit4: bool, utf8: bool) -> None:
+def write_text(data: Chunk | Iterable[Chunk], output: str | None, regedit4: bool, utf8: bool) -> None:
     write_reg_text(data, output, not regedit4, utf8)
 
 
@@ -101,12 +104,12 @@ def reg() -> None:
               help="Code page of files without a UTF-16 byte-order mark. Default: cp1252, or UTF-8 "
               "(with a warning) for a file that is valid UTF-8.")
 @json_option
-def reg_check(reg_paths, encoding, as_json) -> None:
+def reg_check(reg_paths: tuple[str, ...], encoding: str | None, as_json: bool) -> None:
     """Every line Windows would skip or reject, and every oddity, with file:line:col and why.
     Exit 1 when any file has an error."""
     from ..regfile.parse import parse_reg
 
-    reports = []
+    reports: list[dict[str, Any]] = []
     for path in reg_paths:
         data = read_stream_input(path)
         try:
@@ -144,7 +147,8 @@ def reg_check(reg_paths, encoding, as_json) -> None:
               "warning when the file is valid UTF-8), and of the output with --regedit4 (default: cp1252).")
 @utf8_option
 @json_option
-def reg_fmt(reg_path, output, regedit4, encoding, utf8, as_json) -> None:
+def reg_fmt(reg_path: str, output: str | None, regedit4: bool, encoding: str | None, utf8: bool,
+            as_json: bool) -> None:
     """Rewrite FILE.reg in regedit's exact layout (UTF-16, CRLF, blank lines, hex wrapping).
     A file Windows would read differently from how it looks is refused (exit 3): `reg check`
     shows why. A file `hivetool export` wrote comes out unchanged."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, cast
 
 import click
 
@@ -16,8 +16,14 @@ from ..timeutil import Clock
 from ..verify import Expect
 from .common import WriteTarget, current_wait, input_files, note, save, warn
 
+if TYPE_CHECKING:
+    from ..image.image import ImageTarget
+    from ..progress import Progress
 
-def user_option(func: Callable) -> Callable:
+_F = TypeVar("_F", bound=Callable[..., Any])  # a command function, returned as it was given
+
+
+def user_option(func: _F) -> _F:
     return click.option(
         "--user", metavar="NAME|SID|default",
         help="In an image: whose profile HKCU (and HKCR's user part) is: a profile folder name, a SID, "
@@ -25,7 +31,7 @@ def user_option(func: Callable) -> Callable:
     )(func)
 
 
-def control_set_option(func: Callable) -> Callable:
+def control_set_option(func: _F) -> _F:
     return click.option(
         "--control-set", "control_set", default="auto", show_default=True, metavar="MODE",
         help="Where CurrentControlSet writes go: auto (Select\\Default's set, plus Select\\Current's when it "
@@ -34,15 +40,21 @@ def control_set_option(func: Callable) -> Callable:
 
 
 def open_for_read(text: str, replay_logs: bool = False, log_paths: Iterable[str] = (), user: str | None = None,
-                  root: str | None = None, progress=None) -> Target:
+                  root: str | None = None, progress: Progress | None = None, salvage: bool = False) -> Target:
+    """``salvage``: read damaged hives as far as they go (:mod:`hivetool.forensics.salvage`)."""
     options = OpenOptions(replay_logs=replay_logs, log_paths=tuple(log_paths), wait=current_wait(), user=user,
                           root=root, progress=progress)
+    if salvage:
+        from ..forensics.salvage import open_salvaged
+
+        wait = current_wait()
+        options.open_hive = lambda path, clock: open_salvaged(path, clock, wait)
     return open_target(text, options)
 
 
 def open_for_write(text: str, write: WriteTarget, replay_logs: bool = False, log_paths: Iterable[str] = (),
                    user: str | None = None, control_set: str | int = "auto", root: str | None = None,
-                   progress=None) -> Target:
+                   progress: Progress | None = None) -> Target:
     options = OpenOptions(clock=write.clock, replay_logs=replay_logs, log_paths=tuple(log_paths),
                           for_update=write.in_place, wait=current_wait(), control_set_mode=control_set,
                           user=user, root=root, progress=progress)
@@ -100,7 +112,7 @@ def warn_dirty(target: Target) -> None:
         for line in slot.notes:
             note(line)
         hive = slot.hive
-        if hive.dirty and not hive.modified_by_replay:
+        if hive is not None and hive.dirty and not hive.modified_by_replay:
             warn(f"{slot.shown} is dirty (sequence numbers {'/'.join(map(str, hive.sequence_numbers))}); the newest "
                  "changes may be in its transaction logs, so what is shown may be stale (--replay-logs reads "
                  "through them)")
@@ -133,13 +145,14 @@ def commit(target: Target, write: WriteTarget, expect: list[tuple[Location, Expe
         return Outcome(True, [write.path])
     from ..verify import verify_hive_file
 
-    def verify_for(slot: Slot):
+    def verify_for(slot: Slot) -> Callable[[str], None] | None:
         if not write.verify:
             return None
         wanted = [e for location, e in expect or [] if location.slot is slot]
         return lambda temp_path: verify_hive_file(temp_path, wanted)
 
-    written = target.commit(None if write.in_place else write.path, verify_for, in_place=write.in_place)
+    image = cast("ImageTarget", target)  # a target is a hive file or an image
+    written = image.commit(None if write.in_place else write.path, verify_for, in_place=write.in_place)
     for relative in getattr(target, "emptied_logs", []):
         note(f"emptied the stale transaction log {relative}")
     return Outcome(True, written)
@@ -154,9 +167,10 @@ def _unchanged_copy(target: Target, output: str) -> list[str]:
     if isinstance(target, HiveTarget):
         copy_file(target.path, output)
         return [output]
-    if getattr(target, "spec", None) is not None and target.spec.kind == WIM:
-        copy_file(target.spec.path, output)
-        return [f"{output}:{target.spec.index}"]
+    spec = getattr(target, "spec", None)
+    if spec is not None and spec.kind == WIM:
+        copy_file(spec.path, output)
+        return [f"{output}:{spec.index}"]
     os.makedirs(output, exist_ok=True)
     return [output]
 

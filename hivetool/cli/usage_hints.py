@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import difflib
 import os
+from typing import Iterable
 
 import click
 
 REG_STARTS = (b"\xff\xfe", b"\xef\xbb\xbf", b"Windows Registry Editor", b"REGEDIT")
 
 
-def hint_for(err: click.UsageError, commands: dict) -> str | None:
+def hint_for(err: click.UsageError, commands: Iterable[str]) -> str | None:
     """A sentence that says what was probably meant, or None."""
     ctx = err.ctx
     message = err.format_message()

@@ -11,7 +11,7 @@ written and undone, or its values were reordered.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..regf.hive.model import Key, Value
 from ..regf.records.types import data_json
@@ -124,7 +124,7 @@ def change_json(change: KeyChange, root: str) -> dict[str, Any]:
     return document
 
 
-def change_lines(change: KeyChange, root: str, value_line) -> list[str]:
+def change_lines(change: KeyChange, root: str, value_line: Callable[[Value], str]) -> list[str]:
     """Text lines: ``+``/``-``/``~`` in front of keys and values, ``old -> new`` for changes.
     ``value_line(value)`` renders one value (``"name" = TYPE data``)."""
     old_time = filetime_to_iso(change.old.last_write) if change.old is not None else None
@@ -144,11 +144,13 @@ def change_lines(change: KeyChange, root: str, value_line) -> list[str]:
     lines = [f"~ [{change.path}]  {times}"]
     for value in change.values:
         if value.change == ADDED:
+            assert value.new is not None
             lines.append(f"+     {value_line(value.new)}")
         elif value.change == DELETED:
+            assert value.old is not None
             lines.append(f"-     {value_line(value.old)}")
         else:
-            assert value.new is not None
+            assert value.new is not None and value.old is not None
             new_text = value_line(value.new).split(" = ", 1)[1]
             lines.append(f"~     {value_line(value.old)} -> {new_text}")
     return lines

@@ -8,6 +8,7 @@ from ..inputs import open_input
 from ..paths import HKLM, read_control_set
 from ..regf.records.base_block import BASE_BLOCK, BASE_BLOCK_SIZE, SIGNATURE
 from ..regf.hive.files import find_logs
+from ..regf.hive.model import Key
 from .image import ImageTarget
 from .target import Slot
 
@@ -34,7 +35,7 @@ def hive_facts(slot: Slot) -> dict[str, Any]:
     return facts
 
 
-def _value(key, name: str):
+def _value(key: Key, name: str) -> int | str | list[str] | bytes | None:
     try:
         return key.value(name).data
     except (ValueNotFound, HiveFormatError):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ntpath
 import os
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import KeyNotFound, MalformedInput, UsageError
 from ..paths import HKCC, HKCR, HKCU, HKLM, HKU
@@ -18,6 +18,11 @@ from .mapping import (
 from .spec import FOLDER, TargetSpec
 from .store import Change, FolderStore
 from .target import Location, OpenOptions, Slot, Target
+
+if TYPE_CHECKING:
+    from ..inputs import FolderLock
+    from ..regf.hive import Hive
+    from .wim import WimStore
 
 
 def _with_logs(relative: str) -> list[str]:
@@ -59,7 +64,8 @@ class ImageTarget(Target):
     def __init__(self, spec: TargetSpec, options: OpenOptions) -> None:
         super().__init__(options)
         self.spec = spec
-        self._lock = None
+        self._lock: FolderLock | None = None
+        self.store: FolderStore | WimStore
         if spec.kind == FOLDER:
             self.store = FolderStore(spec.path)
         else:
@@ -120,7 +126,7 @@ class ImageTarget(Target):
             slot = self._early[hive.mount.upper()] = self._slot(hive)
         return slot
 
-    def _fetch_profiles(self, software, system_root: str | None) -> None:
+    def _fetch_profiles(self, software: Hive, system_root: str | None) -> None:
         from .layout import PROFILE_LIST
 
         try:
@@ -222,7 +228,7 @@ class ImageTarget(Target):
         mount (``HKCU\\X`` -> ``HKEY_USERS\\<SID>\\X``); CurrentControlSet is left for the
         hive's own mapping to resolve."""
         slot, rest = self.routes(path, write=True)[0]
-        return slot, slot.mount + ("\\" + "\\".join(rest) if rest else "")
+        return slot, slot.mounted_at + ("\\" + "\\".join(rest) if rest else "")
 
     def routes(self, path: str, write: bool) -> list[tuple[Slot, list[str]]]:
         """(hive, names below its root key) for ``path``; two for a read of HKCR that the user's
@@ -268,13 +274,13 @@ class ImageTarget(Target):
             slot = self._opened(self._user_slot(classes=True))
         except KeyNotFound:
             return [machine]
-        exists = slot.hive.has_key("\\".join(parts))
+        exists = self.open(slot).has_key("\\".join(parts))  # opened above: the same hive
         if write:
             return [(slot, parts) if exists else machine]
         return [(slot, parts), machine] if exists else [machine]
 
     # ------------------------------------------------------------------ writing
-    def commit(self, output: str | None, verify_for: Callable[[Slot], Callable | None] | None = None,
+    def commit(self, output: str | None, verify_for: Callable[[Slot], Callable[[str], None] | None] | None = None,
                in_place: bool = False) -> list[str]:
         """Write every changed hive, all or nothing: into the image (``in_place``), or below the
         folder (a WIM: the file) ``output``. A hive recovered from its logs and written in place
@@ -286,8 +292,10 @@ class ImageTarget(Target):
         emptied = []
         for slot in changed:
             verify = verify_for(slot) if verify_for else None
-            changes.append(Change(slot.relative, slot.hive.saved_chunks(), verify))
-            if in_place and slot.hive.modified_by_replay:
+            hive = slot.hive
+            assert hive is not None  # changed() lists opened hives only
+            changes.append(Change(slot.relative, hive.saved_chunks(), verify))
+            if in_place and hive.modified_by_replay:
                 for log in find_logs(slot.local):
                     relative = f"{slot.relative.rpartition('/')[0]}/{log.name}".lstrip("/")
                     emptied.append(Change(relative, [b""]))

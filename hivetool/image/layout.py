@@ -115,7 +115,7 @@ def image_path(files: CaseFolder, system_root: str | None, windows_path: str) ->
     ``%SystemDrive%`` and ``C:`` are the image root, ``%SystemRoot%``/``%windir%`` its Windows
     folder; another drive is not in the image.
     """
-    def expand(match: re.Match) -> str:
+    def expand(match: re.Match[str]) -> str:
         name = match.group(1).upper()
         if name == "SYSTEMDRIVE":
             return "C:"

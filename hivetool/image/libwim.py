@@ -182,7 +182,7 @@ class Wim:
     def __enter__(self) -> "Wim":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

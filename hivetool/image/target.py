@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..errors import KeyNotFound, UsageError
 from ..inputs import DEFAULT_WAIT
 from ..paths import (
     CURRENT_CONTROL_SET, ControlSetChoice, PathMapper, infer_root, is_logical, read_control_set, select_control_sets,
 )
+from ..progress import Progress
 from ..regf.hive import Hive
 from ..regf.records.names import upcase
 from ..timeutil import Clock
@@ -39,7 +41,10 @@ class OpenOptions:
     control_set_mode: str | int = "auto"  # where writes through CurrentControlSet go
     root: str | None = None  # --root for a single hive
     user: str | None = None  # --user: whose profile HKCU is
-    progress: object = None
+    progress: Progress | None = None
+    # Opens a hive file instead of Hive.open: --salvage passes the damaged-hive reader of the
+    # forensics layer this way (that layer sits above this one and may not be imported here).
+    open_hive: Callable[[Path, Clock | None], Hive] | None = None
 
 
 @dataclass
@@ -54,6 +59,14 @@ class Slot:
     hive: Hive | None = None
     notes: list[str] = field(default_factory=list)  # what opening it reported (replay)
     skipped: list[str] = field(default_factory=list)
+
+    @property
+    def mounted_at(self) -> str:
+        """``mount``, for a slot whose mount is known: every hive of an image (a single hive's
+        is inferred when first needed, by :meth:`HiveTarget.mount`)."""
+        if self.mount is None:
+            raise ValueError(f"{self.shown}: where the hive is mounted is not known yet")
+        return self.mount
 
 
 @dataclass
@@ -96,7 +109,9 @@ class Target:
         if slot.hive is not None:
             return slot.hive
         options = self.options
-        if options.replay_logs or options.log_paths:
+        if options.open_hive is not None:
+            hive = options.open_hive(slot.local, options.clock)
+        elif options.replay_logs or options.log_paths:
             from ..regf.logs import open_replayed
 
             hive, report = open_replayed(slot.local, options.clock, list(options.log_paths) or None,
@@ -116,11 +131,13 @@ class Target:
 
     def changed(self) -> list[Slot]:
         """The hives a commit writes: edited, or recovered from their logs."""
-        return [slot for slot in self.opened() if slot.hive.modified or slot.hive.modified_by_replay]
+        return [slot for slot in self.opened() if slot.hive is not None and
+                (slot.hive.modified or slot.hive.modified_by_replay)]
 
     def close(self) -> None:
         for slot in self.opened():
-            slot.hive.close()
+            if slot.hive is not None:  # opened() lists only these; the test is for the type checker
+                slot.hive.close()
 
     # ------------------------------------------------------------------ paths
     def locate(self, path: str, write: bool = False) -> list[Location]:
@@ -141,7 +158,7 @@ class Target:
         head, sep, rest = path.partition("\\")
         if upcase(head) != upcase(CURRENT_CONTROL_SET) or not _is_system(hive):
             return [Location(slot, path)]
-        choice = self._control_sets(slot.hive, write)
+        choice = self._control_sets(hive, write)
         return [Location(slot, name + sep + rest) for name in choice.sets]
 
 
@@ -154,7 +171,7 @@ def _is_system(hive: Hive) -> bool:
     return True
 
 
-def _quiet():
+def _quiet() -> Progress:
     from ..progress import QUIET
 
     return QUIET

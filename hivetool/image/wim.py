@@ -41,7 +41,7 @@ def tool() -> str:
     return found
 
 
-def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
+def _run(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, WIMLIB_IMAGEX_IGNORE_CASE="1")
     try:
         done = subprocess.run([tool(), *args], capture_output=True, text=True, env=env)
@@ -169,7 +169,7 @@ def file_metadata(wim: str | os.PathLike[str], index: int, path: str) -> dict[st
     """The ``dir --detailed`` facts of one file in a WIM (Attributes, Security Descriptor, ...)."""
     done = _run(["dir", str(wim), str(index), f"--path=/{path.lstrip('/')}", "--detailed", "--one-file-only"],
                 f"{wim}:{index}")
-    facts = {}
+    facts: dict[str, str] = {}
     for line in done.stdout.splitlines():
         name, sep, value = line.partition("=")
         if sep and not line.startswith("\t"):

@@ -115,7 +115,7 @@ def write_files(wim: str | os.PathLike[str], index: int, files: Sequence[Replace
     return ["/" + item.wim_path.strip("/") for item in new_files]
 
 
-def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
+def _run(args: list[str], what: str) -> subprocess.CompletedProcess[bytes]:
     try:
         done = subprocess.run(args, capture_output=True)
     except OSError as err:

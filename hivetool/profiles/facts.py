@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import AbstractSet
 
 from ..errors import KeyNotFound, ValueNotFound
 from ..regf.hive import Hive
@@ -43,7 +44,8 @@ def port_of(value: Value | None) -> int | None:
     if value is None:
         return None
     if value.type == RegType.DWORD and len(value.raw) == 4:
-        return struct.unpack("<I", value.raw)[0]
+        port: int = struct.unpack("<I", value.raw)[0]
+        return port
     if value.type == RegType.SZ:
         text = decode_text(value.raw).strip()
         return int(text) if text.isdigit() else None
@@ -73,7 +75,7 @@ def max_user_port(hive: Hive, control_set: str) -> int | None:
     return port_of(value) if value is not None and value.type == RegType.DWORD else None
 
 
-def pinned_ports(hive: Hive, control_set: str, skip: set[tuple[str, str]] = frozenset()) -> list[tuple[str, int]]:
+def pinned_ports(hive: Hive, control_set: str, skip: AbstractSet[tuple[str, str]] = frozenset()) -> list[tuple[str, int]]:
     """Every static port the hive already pins in ``control_set`` (catalog values and the
     Exchange 2003 RPC/HTTP ports), labelled; ``skip`` holds (key, value) pairs (upper case)
     that the current command is about to rewrite."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Sequence
 
 from ..errors import UsageError
 
@@ -21,7 +22,7 @@ class Opening:
         return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
 
 
-def openings(pinned: list[tuple[str, int]], ranges: list[tuple[str, int, int]] = ()) -> list[Opening]:
+def openings(pinned: list[tuple[str, int]], ranges: Sequence[tuple[str, int, int]] = ()) -> list[Opening]:
     """TCP 135 first, then each pinned port once (labels joined), then port ranges."""
     by_port: dict[int, list[str]] = {135: ["RPC endpoint mapper"]}
     for label, port in pinned:

@@ -194,9 +194,9 @@ def make_plan(hive: Hive, file_name: str | None, profile: Profile, requests: lis
     if reserve:
         _plan_reserve(plan, hive)
     plan.findings = _dedupe(plan.findings)
-    clashes = [c for c in plan.changes if c.old is not None and _type_clash(c)]
-    for change in clashes:
-        message = (f"{change.key}\\{change.value_name} is {change.old.type_name} of {len(change.old.raw)} bytes, "
+    clashes = [(c, c.old) for c in plan.changes if c.old is not None and _type_clash(c.old, c.request.setting)]
+    for change, old in clashes:
+        message = (f"{change.key}\\{change.value_name} is {old.type_name} of {len(old.raw)} bytes, "
                    f"not {type_name(change.request.setting.type)}")
         if not force:
             raise TypeClash(message + "; force=True overwrites it")
@@ -218,14 +218,13 @@ def _software_os(hive: Hive) -> OsGuess:
     return OsGuess("vista+", "no CurrentVersion in the hive; assuming Windows Vista or later")
 
 
-def _type_clash(change: Change) -> bool:
-    old, setting = change.old, change.request.setting
+def _type_clash(old: Value, setting: Setting) -> bool:
     return old.type != setting.type or (setting.type == RegType.DWORD and len(old.raw) != 4)
 
 
 def _plan_set(plan: Plan, hive: Hive, control_set: str | None, software: Hive | None) -> None:
     prefix = f"{control_set}\\" if control_set else ""
-    skip = set()
+    skip: set[tuple[str, str]] = set()
     for request in plan.requests:
         setting = request.setting
         if setting.service:

@@ -5,11 +5,11 @@ from ..paths import HKLM
 from ..regfile.emit import DIALECT_4, DIALECT_5, emit_patch
 from ..regfile.patch import Patch
 from .catalog import Profile
-from .plan import parse_requests
+from .plan import Request, parse_requests
 from .rules import Finding, PortContext, check_pool, check_port, check_unique, forced
 
 
-def profile_patch(profile: Profile, requests) -> Patch:
+def profile_patch(profile: Profile, requests: list[Request]) -> Patch:
     """Create each key, then set its values, in the catalog's order."""
     base = f"{HKLM}\\SYSTEM\\CurrentControlSet" if profile.hive == "SYSTEM" else f"{HKLM}\\SOFTWARE"
     patch = Patch()
@@ -26,7 +26,7 @@ def profile_patch(profile: Profile, requests) -> Patch:
     return patch
 
 
-def _comments(profile: Profile, requests) -> list[str]:
+def _comments(profile: Profile, requests: list[Request]) -> list[str]:
     lines = [f"; {profile.title}: profile {profile.name} (hivetool ports reg)"]
     for request in requests:
         s = request.setting
@@ -39,7 +39,7 @@ def _comments(profile: Profile, requests) -> list[str]:
     return lines
 
 
-def profile_reg(profile: Profile, settings, os: str, regedit4: bool, force: bool) -> tuple[bytes, list[Finding]]:
+def profile_reg(profile: Profile, settings: tuple[str, ...] | list[str], os: str, regedit4: bool, force: bool) -> tuple[bytes, list[Finding]]:
     requests = parse_requests(profile, settings)
     ctx = PortContext(os)
     findings: list[Finding] = []

@@ -37,7 +37,7 @@ class Finding:
     source: str
     setting: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, str | None]:
         return {"code": self.code, "level": self.level, "setting": self.setting,
                 "message": self.message, "source": self.source}
 

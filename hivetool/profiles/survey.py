@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import UsageError
 from ..regf.hive import Hive
+from ..regf.hive.model import Value
 from ..regf.records.types import RegType, decode_multi, decode_text
 from .catalog import PORT, PORT_LIST, Profile
 from .facts import find_key, find_value, port_of
@@ -42,7 +43,7 @@ def stored_requests(hive: Hive, profile: Profile, control_sets: tuple[str, ...])
     return requests, missing
 
 
-def _stored_text(kind: str, value) -> str | None:
+def _stored_text(kind: str, value: Value) -> str | None:
     if kind == PORT:
         port = port_of(value)
         return None if port is None else str(port)

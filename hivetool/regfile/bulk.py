@@ -11,13 +11,16 @@ behaves as after any edit.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ..progress import QUIET, Progress
 from ..regf.compact import TreeSource, rebuild
 from ..regf.hive import Hive
 from ..regf.records.names import upcase
-from .steps import run_steps
+from .steps import ApplyCounts, run_steps
+
+if TYPE_CHECKING:
+    from .apply import Plan
 
 BULK_MIN_OPS = 256  # below this the sequential path is as fast and keeps edits surgical
 
@@ -48,9 +51,10 @@ class _Model(TreeSource):
     def find(self, path: str) -> int | None:
         handle = 0
         for part in path.split("\\") if path else ():
-            handle = self.kids[handle].get(upcase(part))
-            if handle is None:
+            child = self.kids[handle].get(upcase(part))
+            if child is None:
                 return None
+            handle = child
         return handle
 
     def create(self, path: str) -> tuple[int, int]:
@@ -108,7 +112,7 @@ def is_empty(hive: Hive) -> bool:
     return root.subkey_count == 0 and root.value_count == 0 and root.class_name is None
 
 
-def apply_bulk(hive: Hive, plan, counts, progress: Progress = QUIET) -> None:
+def apply_bulk(hive: Hive, plan: Plan, counts: ApplyCounts, progress: Progress = QUIET) -> None:
     """Apply ``plan`` (from :func:`~hivetool.regfile.apply.plan_patch`) to the empty ``hive``,
     replacing its image; ``counts`` (an ApplyCounts) is filled as the sequential path would."""
     def fill(root_name: str, minor: int, timestamp: int, descriptor: bytes) -> _Model:

@@ -207,6 +207,11 @@ class RegWriter:
     def delete_value(self, key: str, name: str) -> None:
         self._put(self._prefix(key, name) + "-" + CRLF)
 
+    def comment(self, text: str) -> None:
+        """``;`` comment lines, one per line of ``text`` (importers and regedit skip them)."""
+        for line in text.splitlines() or [""]:
+            self._put(f"; {self._text(line, line, None, 'comment')}{CRLF}")
+
     def _data(self, key: str, name: str, value_type: int, data: bytes, prefix: str) -> str:
         if value_type == REG_DWORD and len(data) == 4:
             return f"dword:{int.from_bytes(data, 'little'):08x}"

@@ -81,7 +81,7 @@ def check_codepage(ansi_codepage: str) -> str:
         raise UsageError(f"unknown ANSI code page {ansi_codepage!r} (use a Python codec name such as cp1252)") from None
 
 
-def decode_reg_bytes(data: bytes, path: str, ansi_codepage: str, report: Reporter,
+def decode_reg_bytes(data: bytes | bytearray, path: str, ansi_codepage: str, report: Reporter,
                      utf8_without_bom: bool = True) -> DecodedFile:
     """The text of a .reg file. Without a BOM, a file that is valid UTF-8 and not plain ASCII
     is read as UTF-8 (with a warning) unless ``utf8_without_bom`` is false; the ANSI code page

@@ -48,7 +48,7 @@ class ParseResult:
         return [d for d in self.diagnostics if d.level == WARNING]
 
 
-def parse_reg(data: bytes, path: str = "<input>", ansi_codepage: str = "cp1252", *,
+def parse_reg(data: bytes | bytearray, path: str = "<input>", ansi_codepage: str = "cp1252", *,
               accept_upper_keywords: bool = False, utf8_without_bom: bool = True,
               progress: Progress = QUIET) -> ParseResult:
     """Parse a .reg file the way ``reg import`` does.
@@ -77,7 +77,7 @@ def parse_reg(data: bytes, path: str = "<input>", ansi_codepage: str = "cp1252",
     return ParseResult(patch, report.sorted(), decoded.encoding, dialect)
 
 
-def parse_reg_strict(data: bytes, path: str = "<input>", ansi_codepage: str = "cp1252", *,
+def parse_reg_strict(data: bytes | bytearray, path: str = "<input>", ansi_codepage: str = "cp1252", *,
                      accept_upper_keywords: bool = False, utf8_without_bom: bool = True) -> Patch:
     """The patch of a file in which Windows would skip or reject nothing; otherwise
     RegFileError naming the first error and counting the others. Options as parse_reg."""

@@ -8,10 +8,13 @@ cannot be deleted (reg-format 4.8, 4.9, 5.8).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from ..progress import QUIET, Progress
 from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE
+
+if TYPE_CHECKING:
+    from .apply import PlannedOp
 
 
 @dataclass
@@ -28,7 +31,7 @@ class ApplyCounts:
         return (f"{self.keys_created} key(s) created, {self.keys_deleted} deleted; "
                 f"{self.values_set} value(s) set, {self.values_deleted} deleted{unchanged}")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, int]:
         return {"keys_created": self.keys_created, "keys_deleted": self.keys_deleted, "values_set": self.values_set,
                 "values_deleted": self.values_deleted, "values_unchanged": self.values_unchanged}
 
@@ -43,7 +46,7 @@ class KeyStore(Protocol):
     def delete_key(self, path: str) -> int: ...  # keys removed (0 when missing)
 
 
-def run_steps(planned: Iterable, store: KeyStore, counts: ApplyCounts, progress: Progress = QUIET) -> ApplyCounts:
+def run_steps(planned: Iterable[PlannedOp], store: KeyStore, counts: ApplyCounts, progress: Progress = QUIET) -> ApplyCounts:
     """Apply each PlannedOp (an op and its hive-relative targets) in order."""
     for item in planned:
         progress.advance()

@@ -47,21 +47,20 @@ value or key inside a key declared absent. Exact repeats are allowed with a warn
 .reg files are states too, read as strictly as ``import`` reads them; each file is a script
 whose later lines win, and ``[-KEY]`` followed by ``[KEY]`` means "KEY holds exactly this".
 
-Several files: later files win (:mod:`.fold` has the precise rules): a later value replaces an
+Several files: later files win (the module ``fold`` has the precise rules): a later value replaces an
 earlier one, a later absent key drops everything declared inside it, and a later value or key
 inside an earlier absent key turns that key *exact*: it must exist and hold nothing but what
 later items declare inside it. ``[[ports]]`` items of one profile merge, setting by setting.
 
-Against a target (:mod:`.plan`), every item goes through ``Target.locate(path, write=True)``:
+Against a target (the module ``plan``), every item goes through ``Target.locate(path, write=True)``:
 checking compares exactly the places applying writes (``CurrentControlSet`` with
 ``control_set_mode`` ``auto``: Select\\Default's set, and Select\\Current's when it differs;
 ``None``, the default, means the mode the target was opened with). Places that two items spell
 differently are folded again there, so applying twice changes nothing the second time.
 
-Modules: :mod:`.model` (items, DesiredState, StateError), :mod:`.load` (files in order),
-:mod:`.tomlfile`, :mod:`.tomlscan` (lines), :mod:`.values` (TOML data to bytes),
-:mod:`.conflicts`, :mod:`.regstate`, :mod:`.ports_load`, :mod:`.fold`, :mod:`.plan`,
-:mod:`.ports_plan`, :mod:`.check`, :mod:`.apply`, :mod:`.fix`, :mod:`.lookup`.
+Modules: ``model`` (items, DesiredState, StateError), ``load`` (files in order), ``tomlfile``,
+``tomlscan`` (lines), ``values`` (TOML data to bytes), ``conflicts``, ``regstate``, ``ports_load``,
+``fold``, ``plan``, ``ports_plan``, ``check``, ``apply``, ``fix``, ``lookup``.
 """
 from .apply import Change, apply_plan, apply_state, expectations
 from .check import DIFFERS, MISSING, OK, UNEXPECTED, Extra, ItemResult, check_plan, check_state

@@ -212,7 +212,7 @@ def check_plan(plan: StatePlan) -> list[ItemResult]:
 def check_state(target: Target, state: DesiredState, control_set_mode: str | int | None = None,
                 skip_foreign: bool = False) -> list[ItemResult]:
     """Compare ``target`` with ``state`` without changing anything: one result per item and
-    place, in the state's order (places in the order :meth:`Target.locate` gives them)."""
+    place, in the state's order (places in the order :meth:`~hivetool.image.target.Target.locate` gives them)."""
     return check_plan(plan_state(target, state, control_set_mode, skip_foreign))
 
 

@@ -27,7 +27,7 @@ from .ports_plan import RESERVE
 def fix_reg(results: Iterable[ItemResult]) -> Patch:
     """A Patch that, imported, fixes every result that is not ok."""
     patch = Patch()
-    done: set[tuple] = set()
+    done: set[tuple[object, ...]] = set()
 
     def once(*fact: object) -> bool:
         marker = tuple(upcase(part) if isinstance(part, str) else part for part in fact)

@@ -12,7 +12,7 @@ import itertools
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
+from typing import AbstractSet, Iterable
 
 from ..fileio import STDOUT, read_stream_input
 from ..profiles import catalog
@@ -25,7 +25,7 @@ from .regstate import load_reg
 from .tomlfile import load_toml
 
 
-def is_reg_file(path: str, data: bytes) -> bool:
+def is_reg_file(path: str, data: bytes | bytearray) -> bool:
     suffix = Path(path).suffix.lower()
     if suffix in (".reg", ".toml"):
         return suffix == ".reg"
@@ -67,7 +67,7 @@ def load_states(paths: Iterable[str | os.PathLike[str]], encoding: str | None = 
     return state
 
 
-def _claims(items: list[Item], section_keys: set[int]) -> list[Claim]:
+def _claims(items: list[Item], section_keys: AbstractSet[int]) -> list[Claim]:
     claims = []
     for item in items:
         if item.kind == PORTS and item.ports is not None:
@@ -91,7 +91,7 @@ def _claims(items: list[Item], section_keys: set[int]) -> list[Claim]:
     return claims
 
 
-def fold_items(items: list[Item], section_keys: set[int] = frozenset()) -> list[Item]:  # type: ignore[assignment]
+def fold_items(items: list[Item], section_keys: AbstractSet[int] = frozenset()) -> list[Item]:
     """The items that remain when ``items`` (in declaration order) are folded."""
     kept, _ = fold(_claims(items, section_keys))
     result: list[Item] = []

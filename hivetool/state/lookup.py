@@ -73,8 +73,8 @@ class Lookup:
             for position, stored in enumerate(key.value_names()):
                 index.setdefault(upcase(stored), position)
             self._names[(id(hive), key.cell)] = index
-        position = index.get(upcase(name))
-        return key.value_at(position) if position is not None else None
+        found = index.get(upcase(name))
+        return key.value_at(found) if found is not None else None
 
 
 __all__ = ["Lookup"]

@@ -8,7 +8,7 @@ declaration order over all the state files, which is what "later wins" compares.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import MalformedInput
 from ..regfile.patch import Origin
@@ -93,13 +93,13 @@ class Item:
 
 @dataclass
 class DesiredState:
-    """What the state files say, folded: later files win (see :mod:`.fold`)."""
+    """What the state files say, folded: later files win (the module ``fold`` says how)."""
 
     items: list[Item] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # the files, in the order given
     warnings: list[str] = field(default_factory=list)  # duplicates, redundant items, .reg warnings
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Item]:
         return iter(self.items)
 
     def __len__(self) -> int:

@@ -129,10 +129,10 @@ def _fold(entries: list[Entry]) -> list[Entry]:
     kept, _ = fold(claims)
     result = []
     for claim in kept:
-        entry = claim.payload
-        assert isinstance(entry, Entry)
-        entry.kind = _ENTRY_KIND[claim.kind]
-        result.append(entry)
+        kept_entry = claim.payload
+        assert isinstance(kept_entry, Entry)
+        kept_entry.kind = _ENTRY_KIND[claim.kind]
+        result.append(kept_entry)
     return result
 
 

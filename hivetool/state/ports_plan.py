@@ -8,6 +8,8 @@ value entry per setting and control set.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from ..errors import HivetoolError, KeyNotFound, RefusedUnsafe, ValidationError
 from ..image.target import HiveTarget, Location, Slot, Target
 from ..paths import HKLM
@@ -20,6 +22,9 @@ from ..regf.records.types import RegType, encode_multi
 from .model import VALUE, Item
 from .planned import Entry
 from .ports_load import live_path
+
+if TYPE_CHECKING:
+    from ..image.image import ImageTarget
 
 RESERVE = "reserve"  # the setting name of a ReservedPorts entry (``reserve = true``)
 
@@ -44,12 +49,13 @@ def _profile_hives(target: Target, profile: catalog.Profile) -> tuple[Hive, str,
             raise NotHere(RefusedUnsafe(f"profile {profile.name} belongs in a {profile.hive} hive, but {target.path} "
                                         f"is {kind} ({why})"))
         return hive, target.path, None, target.slot, False
-    slot = target.slot(f"{HKLM}\\{profile.hive}")
+    image = cast("ImageTarget", target)  # a target is a hive file or an image
+    slot = image.slot(f"{HKLM}\\{profile.hive}")
     if slot is None:
         raise NotHere(KeyNotFound(f"the image has no {profile.hive} hive, which profile {profile.name} changes"))
-    software_slot = target.slot(f"{HKLM}\\SOFTWARE")
-    software = target.open(software_slot) if software_slot is not None else None
-    return target.open(slot), str(slot.local), software, slot, True
+    software_slot = image.slot(f"{HKLM}\\SOFTWARE")
+    software = image.open(software_slot) if software_slot is not None else None
+    return image.open(slot), str(slot.local), software, slot, True
 
 
 def plan_ports(target: Target, item: Item, mode: str | int) -> tuple[ProfilePlan, list[Entry], list[str]]:

@@ -24,7 +24,7 @@ from .values import DataProblem
 DEFAULT_CODEPAGE = "cp1252"  # as ``hivetool import``: files without a BOM, unless valid UTF-8
 
 
-def load_reg(data: bytes, path: str, encoding: str | None,
+def load_reg(data: bytes | bytearray, path: str, encoding: str | None,
              next_seq: Callable[[], int]) -> tuple[list[Item], list[str], set[int]]:
     """The items of a .reg file in file order, its warnings, and the ids of the key items that
     only open a section (dropped when a value of the same key is set)."""

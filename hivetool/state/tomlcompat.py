@@ -2,9 +2,12 @@
 (pyproject: ``tomli>=2; python_version<'3.11'``)."""
 from __future__ import annotations
 
-try:
+import sys
+
+# A version test rather than try/except ImportError: type checkers then see one module per version.
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:
+    import tomli as tomllib
 
 __all__ = ["tomllib"]

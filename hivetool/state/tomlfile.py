@@ -31,7 +31,7 @@ _WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _AT_END = re.compile(r"\s*\(at end of document\)\s*$")
 
 
-def _decode(data: bytes, path: str) -> str:
+def _decode(data: bytes | bytearray, path: str) -> str:
     """TOML is UTF-8; a byte-order mark, which editors on Windows add, is skipped."""
     try:
         text = bytes(data).decode("utf-8")
@@ -95,7 +95,7 @@ class _Lines:
         return found
 
 
-def load_toml(data: bytes, path: str, next_seq: Callable[[], int]) -> tuple[list[Item], list[str]]:
+def load_toml(data: bytes | bytearray, path: str, next_seq: Callable[[], int]) -> tuple[list[Item], list[str]]:
     """The items of one TOML state file, in file order, and its warnings (duplicates)."""
     text = _decode(data, path)
     document = _parse(text, path)

@@ -32,6 +32,7 @@ from ..hive.space import CellSpace
 from ..records.base_block import BASE_BLOCK_SIZE, SIGNATURE
 from ..records.bins import HBIN_SIGNATURE
 from ..records.problems import HiveFinding
+from ..records.record import ReadBuffer
 from .context import Context
 from .header import Readable, check_header
 from .report import CheckReport, Collector
@@ -58,7 +59,7 @@ def check_file(path: str | os.PathLike[str], progress: Progress = QUIET) -> Chec
 
 def check_hive(hive: "Hive", progress: Progress = QUIET) -> CheckReport:
     """Check an open hive; one that was edited or recovered from its logs as it would be saved."""
-    data: bytes | bytearray = hive._engine.buf
+    data: ReadBuffer = hive._engine.buf
     if hive.modified or hive.modified_by_replay:
         try:
             data = hive.to_bytes()
@@ -67,7 +68,7 @@ def check_hive(hive: "Hive", progress: Progress = QUIET) -> CheckReport:
     return check_bytes(data, hive.path, progress)
 
 
-def check_bytes(data: bytes | bytearray, path: str | None = None, progress: Progress = QUIET) -> CheckReport:
+def check_bytes(data: ReadBuffer, path: str | None = None, progress: Progress = QUIET) -> CheckReport:
     buf = data if isinstance(data, bytearray) else bytearray(data)
     out = Collector(path)
     readable = check_header(buf, out)

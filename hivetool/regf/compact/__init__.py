@@ -46,7 +46,7 @@ def _planned(layout: _Layout, path: str | None) -> _Layout:
     return layout
 
 
-def _chunks(layout: _Layout, clock: Clock, path: str | None) -> Iterator[bytes]:
+def _chunks(layout: _Layout, clock: Clock, path: str | None) -> Iterator[bytes | bytearray]:
     try:
         yield from layout.emit(clock)
     except HiveFormatError as err:

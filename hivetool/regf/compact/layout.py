@@ -32,9 +32,9 @@ from ..records.cells import NIL, pack_offsets
 from ..records.data import DB, INLINE, MAX_DATA_1_3, SEGMENT_SIZE, uses_big_data
 from ..records.lists import MAX_LEAF_ENTRIES, Leaf, entry_key, leaf_type_for, pack_header, pack_root
 from ..records.names import encode_name, sort_key, upcase, utf16_size
-from ..records.nk import NK, new_nk
+from ..records.nk import NK, nk_flags
 from ..records.sk import SK, descriptor_problem
-from ..records.vk import VK, new_vk
+from ..records.vk import VK, vk_flags
 from .bins import BinWriter
 from .source import Child, KeyRecord, Source, ValueRecord
 
@@ -46,6 +46,9 @@ _SAMPLE_MAX_DEPTH = 512
 
 @dataclass
 class LayoutSummary:
+    """What a compaction wrote: how many keys, values and security descriptors, the hive-bins
+    size and format version (``file_size`` is the whole file)."""
+
     keys: int = 0
     values: int = 0
     security_cells: int = 0
@@ -83,7 +86,7 @@ def _readers_show(value_type: int, length: int) -> bool:
 
 
 class _NkFields(NamedTuple):
-    index: int
+    key_index: int  # not "index", which would hide tuple.index
     key: KeyRecord
     name_bytes: bytes
     compressed: bool
@@ -135,8 +138,11 @@ class _Layout:
                 self.handles.append(child.handle)
                 self.parents.append(index)
                 self.words.append(entry_key(self.leaf_type, child.name))
-                longest_name = max(longest_name, utf16_size(child.name))
-                longest_class = max(longest_class, child.class_length)
+                name_size = utf16_size(child.name)
+                if name_size > longest_name:
+                    longest_name = name_size
+                if child.class_length > longest_class:
+                    longest_class = child.class_length
             self.child_counts.append(len(children))
             self.max_child_name.append(min(longest_name, 0xFFFF))
             self.max_child_class.append(longest_class)
@@ -147,7 +153,8 @@ class _Layout:
             names: set[str] = set()
             for value in values:
                 source.check_value(value)
-                self._check_fits(value, index)
+                if value.length > SEGMENT_SIZE:  # anything smaller fits every version in one cell
+                    self._check_fits(value, index)
                 folded = upcase(value.name)
                 if folded in names:
                     raise HiveFormatError(
@@ -208,7 +215,7 @@ class _Layout:
 
     def path_of(self, index: int, limit: int | None = None) -> str | None:
         """Key ``index``'s path inside the hive; None when deeper than ``limit``."""
-        names = []
+        names: list[str] = []
         while index != 0 and index != NIL:
             if limit is not None and len(names) >= limit:
                 return None
@@ -217,7 +224,7 @@ class _Layout:
         return "\\".join(reversed(names))
 
     # ------------------------------------------------------------------ pass 2
-    def emit(self, clock: Clock) -> Iterator[bytes]:
+    def emit(self, clock: Clock) -> Iterator[bytes | bytearray]:
         head = bytearray(self.head)
         for name, number in (("major", 1), ("minor", self.minor), ("file_type", 0), ("file_format", 1),
                              ("root_cell", self.cells[0]), ("clustering", 1)):
@@ -279,11 +286,13 @@ class _Layout:
         nk = _NkFields(index, key, name_bytes, compressed, count, values)
         root_cell = None
         if index == 0:
-            root_cell = bins.put(NK.size + len(name_bytes), self._nk_payload(nk, *self.root_refs) if emit else None)
+            longest = max((utf16_size(value.name) for value in values), default=0)  # its values come later
+            root_cell = bins.put(NK.size + len(name_bytes), self._nk_payload(nk, *self.root_refs, longest)
+                                 if emit else None)
         class_cell = NIL
         if key.class_length:
             class_cell = bins.put(key.class_length, source.class_bytes(handle, key) if emit else None)
-        vk_cells = [self._put_value(bins, value, emit) for value in values]
+        vk_cells, longest_name = self._put_values(bins, values, emit)
         value_list = NIL
         if vk_cells:
             value_list = bins.put(4 * len(vk_cells), pack_offsets(vk_cells) if emit else None)
@@ -294,15 +303,20 @@ class _Layout:
             self.root_refs = (class_cell, value_list, subkey_list)
             return root_cell
         return bins.put(
-            NK.size + len(name_bytes), self._nk_payload(nk, class_cell, value_list, subkey_list) if emit else None
+            NK.size + len(name_bytes),
+            self._nk_payload(nk, class_cell, value_list, subkey_list, longest_name) if emit else None,
         )
 
-    def _nk_payload(self, nk: "_NkFields", class_cell: int, value_list: int, subkey_list: int) -> bytes:
-        key, index = nk.key, nk.index
+    def _nk_payload(self, nk: "_NkFields", class_cell: int, value_list: int, subkey_list: int,
+                    longest_value_name: int) -> bytes:
+        """The key node (:func:`~..records.nk.new_nk`, packed here without its keyword
+        round trip: this runs for every key of the hive)."""
+        key, index = nk.key, nk.key_index
         parent = self.parents[index]
-        return new_nk(
-            nk.name_bytes, nk.compressed,
-            flags=key.flags, timestamp=key.timestamp, access_bits=key.access_bits, layered_bits=key.layered_bits,
+        name_bytes = nk.name_bytes
+        return NK.pack(
+            flags=nk_flags(key.flags, nk.compressed), timestamp=key.timestamp, access_bits=key.access_bits,
+            layered_bits=key.layered_bits,
             parent=NIL if parent == NIL else self.cells[parent],
             subkey_count=nk.subkey_count, subkeys=subkey_list,
             value_count=len(nk.values) if key.predefined_handle is None else key.predefined_handle,
@@ -311,9 +325,10 @@ class _Layout:
             class_cell=class_cell, class_length=key.class_length,
             max_subkey_name=self.max_child_name[index], user_flags=key.user_flags, debug_flags=key.debug_flags,
             max_subkey_class=self.max_child_class[index],
-            max_value_name=max((utf16_size(value.name) for value in nk.values), default=0),
+            max_value_name=longest_value_name,
             max_value_data=max((value.length for value in nk.values), default=0),
-        )
+            name_length=len(name_bytes),
+        ) + name_bytes
 
     def _put_subkey_list(self, bins: BinWriter, first: int, count: int, emit: bool) -> int:
         leaves = []
@@ -328,7 +343,22 @@ class _Layout:
             return leaves[0]
         return bins.put(4 + 4 * len(leaves), pack_root(leaves) if emit else None)
 
-    def _put_value(self, bins: BinWriter, value: ValueRecord, emit: bool) -> int:
+    def _put_values(self, bins: BinWriter, values: list[ValueRecord], emit: bool) -> tuple[list[int], int]:
+        """Place each value's data and record; returns the vk cells and the longest name in
+        UTF-16 bytes (the nk's "largest value name", 4.4)."""
+        cells = []
+        longest = 0
+        for value in values:
+            name_bytes, compressed = encode_name(value.name)
+            cells.append(self._put_value(bins, value, name_bytes, compressed, emit))
+            # A Latin-1 name takes one UTF-16 unit a character: utf16_size without encoding again.
+            size = 2 * len(name_bytes) if compressed else len(name_bytes)
+            if size > longest:
+                longest = size
+        return cells, longest
+
+    def _put_value(self, bins: BinWriter, value: ValueRecord, name_bytes: bytes, compressed: bool,
+                   emit: bool) -> int:
         length = value.length
         data = self.source.value_data(value) if emit else b""
         if emit and len(data) != length:
@@ -339,11 +369,10 @@ class _Layout:
             size_field, data_field = length, bins.put(length, data)
         else:
             size_field, data_field = length, self._put_big_data(bins, data, length, emit)
-        name_bytes, compressed = encode_name(value.name)
         payload = None
-        if emit:
-            payload = new_vk(name_bytes, compressed, flags=value.flags, data_size=size_field, data=data_field,
-                             type=value.type)
+        if emit:  # records.vk.new_vk, packed here without its keyword round trip
+            payload = VK.pack(name_length=len(name_bytes), flags=vk_flags(value.flags, compressed, name_bytes),
+                              data_size=size_field, data=data_field, type=value.type) + name_bytes
         return bins.put(VK.size + len(name_bytes), payload)
 
     def _put_big_data(self, bins: BinWriter, data: bytes, length: int, emit: bool) -> int:

@@ -1,33 +1,34 @@
 """What a hive rewrite reads: the keys, values and descriptors of an existing hive, or of a
 generated tree, behind one small interface (:class:`Source`).
 
-Reading an existing hive goes through :class:`CellIndex`, which checks every pointer the
-way :class:`~hivetool.regf.hive.space.CellSpace` does (inside the bins, on the start of an
-allocated cell) but remembers cell starts in a bitmap: one bit per 8 bytes of hive bins,
-so a 200 MB hive costs 3 MB of bookkeeping instead of a Python set of millions of cells.
-That keeps a rewrite of the whole hive within a small fraction of the file size on top of
-the file itself.
+Reading an existing hive goes through :class:`CellIndex`, which checks every pointer with
+:class:`~hivetool.regf.hive.space.CellSpace` (inside the bins, on the start of an allocated
+cell; the space keeps one byte per 8 bytes of hive bins, not a Python set of millions of
+cells) and words its refusals as a rewrite does. That keeps a rewrite of the whole hive
+within a small fraction of the file size on top of the file itself.
 """
 from __future__ import annotations
 
 import struct
-from typing import Any, NamedTuple, Protocol
+from functools import partial
+from typing import Any, Callable, NamedTuple, Protocol
 
 from ...errors import HiveFormatError
 from ..hive.space import CellSpace
 from ..records.bins import HBIN_BASE, HBIN_HEADER_SIZE, file_offset
-from ..records.cells import CELL_ALIGN, NIL, tile_bin
+from ..records.cells import CELL_ALIGN, NIL
 from ..records.data import data_problems
 from ..records.lists import subkey_list_problems, value_list_problems
 from ..records.nk import KEY_PREDEF_HANDLE, NK, nk_problems
 from ..records.problems import Described, describe, nk_at, raise_first, required, value_named
+from ..records.record import HiveImage
 from ..records.sk import sk_problems
 from ..records.vk import vk_problems
 
 # What a rewrite goes on past: a long name is written back as it is, a REG_DWORD of 8 bytes too,
 # and an empty leaf or an lh leaf in a 1.3 hive are replaced by the canonical lists anyway.
-_I32 = struct.Struct("<i")
 TOLERATED = frozenset({"W-NK-NAME-LONG", "I-VK-TYPE-SIZE", "E-LIST-EMPTY", "I-LIST-TYPE"})
+_I32 = struct.Struct("<i")
 
 
 class KeyRecord(NamedTuple):
@@ -60,6 +61,14 @@ class Child(NamedTuple):
     class_length: int
 
 
+# Made per key and value of a rewrite, twice: straight from a tuple in field order, without the
+# keyword handling of a NamedTuple's constructor (as the engine makes its Values).
+_new_key: Callable[[tuple[Any, ...]], KeyRecord] = partial(tuple.__new__, KeyRecord)
+_new_value: Callable[[tuple[Any, ...]], ValueRecord] = partial(tuple.__new__, ValueRecord)
+_new_child: Callable[[tuple[Any, ...]], Child] = partial(tuple.__new__, Child)
+_CLASS_FIELDS = NK.view("class_cell", "class_length")  # what a parent reads of each child
+
+
 class Source(Protocol):
     minor: int
 
@@ -76,7 +85,8 @@ class Source(Protocol):
 
 # --------------------------------------------------------------------------- cell index
 class CellIndex:
-    """Checked access to the cells of a hive buffer, with bitmaps instead of sets.
+    """Checked access to the cells of a hive buffer: the hive's own cell space, with the
+    refusals a rewrite words its own way.
 
     Offers ``buf`` and ``payload(cell, what)`` like CellSpace, so the engine's record
     readers (subkey lists, value data, security cells) work on it unchanged.
@@ -85,49 +95,38 @@ class CellIndex:
     def __init__(self, space: CellSpace) -> None:
         self.space = space
         self.buf = space.buf
-        self.end = space.end
-        slots = space.end // CELL_ALIGN
-        self._allocated = bytearray((slots + 7) // 8)  # bit per 8-byte slot: an allocated cell starts here
-        self._mapped = bytearray(len(space.bins))
-        self._broken: dict[int, tuple[int, str]] = {}  # bin index -> (where tiling fails, why)
-
-    def _map_bin(self, index: int) -> None:
-        self._mapped[index] = 1
-        b = self.space.bins[index]
-        if b.problem:
-            self._broken[index] = (b.start, b.problem)
-            return
-        starts, free, broken = tile_bin(self.buf, b.start + HBIN_HEADER_SIZE, b.start + b.size)
-        if broken is not None:
-            self._broken[index] = (broken.file_offset - HBIN_BASE, broken.message)
-        bits, free_starts = self._allocated, {at for _, at in free}
-        for at in starts:
-            if at not in free_starts:
-                slot = at >> 3
-                bits[slot >> 3] |= 1 << (slot & 7)
+        self._end = space.end
+        self._marks = space.start_marks
 
     def payload(self, cell: int, what: Described, kind: int = 0, where: int | None = None) -> tuple[int, int]:
         """File offset and length of the payload of the allocated cell ``cell`` (and, with
         ``kind`` and ``where`` unused, a ``records.cells.Follow`` that raises)."""
-        if cell >= self.end or cell < HBIN_HEADER_SIZE or cell % CELL_ALIGN:
-            raise HiveFormatError(
+        # CellSpace.payload's sound case, on the space's own cell map: a rewrite follows every
+        # pointer of the hive twice, so the call it saves counts.
+        if HBIN_HEADER_SIZE <= cell < self._end and not cell & 7 and self._marks[cell >> 3]:
+            size = _I32.unpack_from(self.buf, HBIN_BASE + cell)[0]
+            if size < 0:
+                return HBIN_BASE + cell + 4, -size - 4
+        try:
+            return self.space.payload(cell, what)  # maps the cell's bin first
+        except HiveFormatError:
+            raise self._refusal(cell, what) from None
+
+    def _refusal(self, cell: int, what: Described) -> HiveFormatError:
+        """Why ``cell`` cannot be followed, as a rewrite says it."""
+        space = self.space
+        if cell >= space.end or cell < HBIN_HEADER_SIZE or cell % CELL_ALIGN:
+            return HiveFormatError(
                 f"{describe(what)} points at cell offset 0x{cell:x}, outside the hive bins or not on an 8-byte "
                 "cell boundary",
-                file_offset(cell) if cell < self.end else None,
+                file_offset(cell) if cell < space.end else None,
             )
-        index = self.space.bin_index(cell)
-        if not self._mapped[index]:
-            self._map_bin(index)
-        slot = cell >> 3
-        if not self._allocated[slot >> 3] >> (slot & 7) & 1:
-            broken = self._broken.get(index)
-            if broken is not None and cell >= broken[0]:
-                raise HiveFormatError(f"{describe(what)} points into a damaged bin region: {broken[1]}",
-                                      file_offset(broken[0]))
-            raise HiveFormatError(f"{describe(what)} points at a free cell or into the middle of a cell",
-                                  file_offset(cell))
-        size = _I32.unpack_from(self.buf, HBIN_BASE + cell)[0]
-        return HBIN_BASE + cell + 4, -size - 4
+        _, broken_at, problem = space.bin_cells(space.bin_index(cell))
+        if broken_at is not None and cell >= broken_at:
+            return HiveFormatError(f"{describe(what)} points into a damaged bin region: {problem}",
+                                   file_offset(broken_at))
+        return HiveFormatError(f"{describe(what)} points at a free cell or into the middle of a cell",
+                               file_offset(cell))
 
 
 class _Bitmap:
@@ -150,7 +149,7 @@ class _Bitmap:
 class HiveSource:
     """An existing hive as a :class:`Source`; handles are nk cell offsets."""
 
-    def __init__(self, buf: bytearray, space: CellSpace, root_cell: int, minor: int) -> None:
+    def __init__(self, buf: HiveImage, space: CellSpace, root_cell: int, minor: int) -> None:
         self.buf = buf
         self.minor = minor
         self.cells = CellIndex(space)
@@ -165,30 +164,35 @@ class HiveSource:
     def where(self, handle: int) -> int | None:
         return file_offset(handle)
 
-    def _nk(self, cell: int, what: str) -> tuple[Any, str, int]:
+    def _nk(self, cell: int, what: Described) -> tuple[Any, str, int]:
+        at, name = self._nk_name(cell, what)
+        return NK.unpack(self.buf, at), name, at
+
+    def _nk_name(self, cell: int, what: Described) -> tuple[int, str]:
+        """Where the key node at ``cell`` starts (its payload's file offset), and its name."""
         at, length = self.cells.payload(cell, what)
         # A name readers show differently (odd UTF-16 length: the stray byte as U+FFFD) or that
         # Windows refuses (a backslash, regf-format 4.3) cannot be written anew as it is.
         name, problems = nk_problems(self.buf, at, length, what)
-        if problems:  # a name it cannot read always comes with a problem that is not tolerated
-            raise_first(problems, TOLERATED)
-        return NK.unpack(self.buf, at), name, at
+        if problems or name is None:  # a name it cannot read always comes with a problem that is not tolerated
+            name = required(name, problems, TOLERATED)
+        return at, name
 
     def key(self, handle: int) -> KeyRecord:
         rec, name, at = self._nk(handle, "key node")
-        return KeyRecord(
-            name=name,
-            flags=rec.flags,
-            timestamp=rec.timestamp,
-            access_bits=rec.access_bits,
-            layered_bits=rec.layered_bits,
-            user_flags=rec.user_flags,
-            debug_flags=rec.debug_flags,
-            class_length=rec.class_length if rec.class_cell != NIL else 0,
-            security=rec.security,
-            predefined_handle=rec.value_count if rec.flags & KEY_PREDEF_HANDLE else None,
-            handle_ref=(rec, at),
-        )
+        return _new_key((  # KeyRecord's fields in order
+            name,
+            rec.flags,
+            rec.timestamp,
+            rec.access_bits,
+            rec.layered_bits,
+            rec.user_flags,
+            rec.debug_flags,
+            rec.class_length if rec.class_cell != NIL else 0,  # class_length
+            rec.security,
+            rec.value_count if rec.flags & KEY_PREDEF_HANDLE else None,  # predefined_handle
+            (rec, at),  # handle_ref
+        ))
 
     def children(self, handle: int, key: KeyRecord) -> list[Child]:
         rec, at = key.handle_ref
@@ -205,13 +209,14 @@ class HiveSource:
         out = []
         what = ("subkey of", (nk_at, at - 4))
         for cell in offsets:
-            child, name, _ = self._nk(cell, what)
+            child_at, name = self._nk_name(cell, what)
             if not self._reached.add(cell):
                 raise HiveFormatError(
                     f"the key node at cell 0x{cell:x} is listed twice (a cycle or a shared subkey)",
                     file_offset(cell),
                 )
-            out.append(Child(cell, name, child.class_length if child.class_cell != NIL else 0))
+            class_cell, class_length = _CLASS_FIELDS(self.buf, child_at)
+            out.append(_new_child((cell, name, class_length if class_cell != NIL else 0)))
         return out
 
     def values(self, handle: int, key: KeyRecord) -> list[ValueRecord]:
@@ -226,10 +231,10 @@ class HiveSource:
         for cell in cells:
             vk_at, vk_length = payload(cell, what)
             name, fields, problems = vk_problems(buf, vk_at, vk_length, what)
-            if problems:  # as in _nk
-                raise_first(problems, TOLERATED)
+            if problems or name is None:  # as in _nk
+                name = required(name, problems, TOLERATED)
             _, _, size_field, data_field, value_type, flags = fields  # vk.READ_FIELDS
-            out.append(ValueRecord(name, value_type, size_field & 0x7FFFFFFF, flags, (size_field, data_field, vk_at)))
+            out.append(_new_value((name, value_type, size_field & 0x7FFFFFFF, flags, (size_field, data_field, vk_at))))
         return out
 
     def _data(self, value: ValueRecord, read: bool) -> bytes:
@@ -238,7 +243,9 @@ class HiveSource:
         size_field, data_field, vk_at = value.ref
         data, problems = data_problems(self.buf, size_field, data_field, value.type, self.minor, vk_at - 4,
                                        self.cells.payload, (value_named, value.name), read)
-        return data if not problems else required(data, problems, TOLERATED)
+        if problems or data is None:  # data is None only with a problem that explains it
+            return required(data, problems, TOLERATED)
+        return data
 
     def check_value(self, value: ValueRecord) -> None:
         """Check that the data is where the vk says, without copying it."""

@@ -18,6 +18,7 @@ from ..records.names import lh_hash, sort_key, upcase
 from ..records.nk import KEY_PREDEF_HANDLE, NK, nk_problems
 from ..records.problems import nk_at as nk_at_text
 from ..records.problems import required, value_named
+from ..records.record import HiveImage
 from ..records.vk import vk_problems
 from .cache import EditCache
 from .space import CellSpace
@@ -35,7 +36,7 @@ _Row = TypeVar("_Row")
 
 
 class Engine:
-    def __init__(self, buf: bytearray) -> None:
+    def __init__(self, buf: HiveImage) -> None:
         self.header: Header = read_header(buf)
         self.space = CellSpace(buf, self.header.hbins_size)
         self.minor = self.header.minor
@@ -44,7 +45,7 @@ class Engine:
         self.cache = EditCache()
 
     @property
-    def buf(self) -> bytearray:
+    def buf(self) -> HiveImage:
         """The whole file image. A mapped file turns into a bytearray when an edit must grow
         it, so take it from here after any allocation rather than keeping it."""
         return self.space.buf

@@ -15,6 +15,7 @@ from ...errors import DirtyHiveError, HiveFormatError, KeyNotFound
 from ...fileio import Chunk, atomic_write
 from ...inputs import DEFAULT_WAIT, EXCLUSIVE, SHARED, InputFile, open_input
 from ...timeutil import Clock
+from ..records.record import HiveImage
 from ..records.types import encode
 from .editor import Editor
 from .engine import Engine
@@ -29,7 +30,7 @@ class Hive:
     # as read says dirty, and ``hivetool`` empties the stale logs after an in-place save.
     modified_by_replay = False
 
-    def __init__(self, buf: bytearray, path: str | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, buf: HiveImage, path: str | None = None, clock: Clock | None = None) -> None:
         self.path = path
         self._clock = clock or Clock.resolve()
         try:
@@ -212,7 +213,7 @@ class Hive:
         """Set ``name`` (``''`` = the default value) of ``key`` to ``data``; True when the
         value was created. A value that already holds this type and data is left alone.
 
-        ``data`` is a natural value by type (:func:`~hivetool.regf.records.types.encode`): an
+        ``data`` is a natural value by type (:func:`~hivetool.encode`): an
         ``int`` for REG_DWORD, REG_DWORD_BIG_ENDIAN and REG_QWORD, a ``str`` for REG_SZ,
         REG_EXPAND_SZ and REG_LINK, a list of ``str`` for REG_MULTI_SZ, or ``bytes`` for any type,
         stored as given (a number type takes exactly its width). Anything else raises before the

@@ -215,10 +215,16 @@ class Key:
     def _walk(self) -> Iterator["Key"]:
         stack = [self]
         seen = {self.cell}
+        hive = self.hive
         while stack:
             key = stack.pop()
             yield key
-            children = key.subkeys()
+            # key.subkeys(), inlined (walk() names the file in errors itself): a walk makes
+            # every Key of the hive here, so each call saved counts a hundred thousand times.
+            engine = hive._engine
+            decode = engine.decode_key
+            children = [Key(hive, cell, decode(cell, "a subkey list entry")[1], key)
+                        for cell in engine.child_cells(key.cell)]
             for child in reversed(children):
                 if child.cell in seen:
                     raise HiveFormatError(

@@ -41,13 +41,14 @@ from ..records.data import DB, INLINE
 from ..records.lists import ENTRY_SIZE
 from ..records.nk import KEY_PREDEF_HANDLE, NK
 from ..records.sk import SK, SK_SIGNATURE
+from ..records.record import HiveImage, ReadBuffer
 from ..records.vk import VK
 
 
 class CellSpace(Protocol):
     """What the search needs of :class:`~.space.CellSpace` (which owns a References)."""
 
-    buf: bytearray
+    buf: HiveImage
     end: int
 
     def live_holder(self, offset: int, ignore_cells: Collection[int] = (), count_pending: bool = False) -> int | None:
@@ -224,12 +225,12 @@ _NK_POINTERS: dict[int, str | None] = {
 _NK_SECURITY = 4 + NK.offset["security"]
 
 
-def _is_sk(buf: bytes | bytearray, cell: int) -> bool:
+def _is_sk(buf: ReadBuffer, cell: int) -> bool:
     at = HBIN_BASE + cell + 4
     return bytes(buf[at : at + 2]) == SK_SIGNATURE
 
 
-def pointer_field(buf: bytes | bytearray, holder: int, at: int, target: int) -> bool | None:
+def pointer_field(buf: ReadBuffer, holder: int, at: int, target: int) -> bool | None:
     """Whether the word at file position ``at`` in the allocated cell ``holder``, which holds
     the cell offset ``target``, is a field that readers follow there; None for a cell without
     a record signature (a value list, a segment list, data), which only its referrers can tell.
@@ -266,7 +267,7 @@ def pointer_field(buf: bytes | bytearray, holder: int, at: int, target: int) -> 
     return None
 
 
-def list_count_at(buf: bytes | bytearray, referrer: int, at: int) -> int | None:
+def list_count_at(buf: ReadBuffer, referrer: int, at: int) -> int | None:
     """The number of pointers in the cell that the word at ``at`` (in the record ``referrer``)
     points at, when that word is a key's value list field or a big-data segment list field."""
     payload = HBIN_BASE + referrer + 4

@@ -8,7 +8,7 @@ space; cycles are refused).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, cast
+from typing import TYPE_CHECKING, Iterator, NamedTuple, cast
 
 from ...errors import HiveFormatError
 from ..records.bins import file_offset
@@ -17,11 +17,30 @@ from ..records.nk import KEY_PREDEF_HANDLE, NK
 
 if TYPE_CHECKING:
     from .engine import ValueRow
+    from .value import Value
     from .hive import Hive
     from .model import Key
 
 _LISTS = NK.view("flags", "subkey_count", "subkeys", "value_count", "values")
 KeyLists = tuple[int, int, int, int, int]  # (flags, subkey count, subkey list, value count, value list) of one key
+_NODE = NK.view("flags", "timestamp", "subkey_count", "subkeys", "value_count", "values", "class_cell",
+                "class_length")
+
+
+class KeyNode(NamedTuple):
+    """One key as a dump shows it, read in one pass (see :func:`iter_nodes`)."""
+
+    path: str
+    name: str
+    cell: int
+    at: int  # file offset of the nk payload
+    flags: int
+    timestamp: int
+    value_count: int
+    value_list: int
+    class_cell: int
+    class_length: int
+    subkey_names: list[str]  # in subkey-list order
 
 
 def iter_keys(hive: "Hive", start: "Key") -> Iterator[tuple[str, int, KeyLists]]:
@@ -54,6 +73,63 @@ def _iter_keys(hive: "Hive", start: "Key") -> Iterator[tuple[str, int, KeyLists]
                     )
                 seen.add(child)
                 stack.append((path, child))
+
+
+def iter_nodes(hive: "Hive", start: "Key") -> Iterator[KeyNode]:
+    """``start`` and every key below it, depth-first in subkey-list order, each key node
+    decoded once: a key's subkey names come from decoding its subkeys, which are then
+    visited without decoding them again (a dump lists every key's subkeys, then each)."""
+    try:
+        yield from _iter_nodes(hive, start)
+    except HiveFormatError as err:
+        raise err.with_path(hive.path) if hive.path else err
+
+
+def _iter_nodes(hive: "Hive", start: "Key") -> Iterator[KeyNode]:
+    engine = hive._engine
+    buf = engine.space.buf
+    decode_key = engine.decode_key
+    at, name = decode_key(start.cell, "key")
+    stack: list[tuple[str, str, int, int]] = [(start.path, name, start.cell, at)]
+    seen = {start.cell}
+    while stack:
+        path, name, cell, at = stack.pop()
+        flags, timestamp, subkey_count, subkey_list, value_count, value_list, class_cell, class_length = \
+            _NODE(buf, at)
+        children: list[tuple[str, str, int, int]] = []
+        if subkey_count and subkey_list != NIL:
+            prefix = f"{path}\\" if path else ""
+            for child in engine.read_subkey_list(subkey_list, at).offsets():
+                if child in seen:
+                    raise HiveFormatError(
+                        f"subkey lists form a cycle: the nk at cell 0x{child:x} is reached twice", file_offset(child)
+                    )
+                seen.add(child)
+                child_at, child_name = decode_key(child, "a subkey list entry")
+                children.append((prefix + child_name, child_name, child, child_at))
+        yield KeyNode(path, name, cell, at, flags, timestamp, value_count, value_list, class_cell, class_length,
+                      [child[1] for child in children])
+        stack.extend(reversed(children))
+
+
+def node_values(hive: "Hive", node: KeyNode) -> "list[Value]":
+    """The values of ``node``, in value-list order."""
+    if node.value_count == 0 or node.value_list == NIL or node.flags & KEY_PREDEF_HANDLE:
+        return []
+    engine = hive._engine
+    return engine.read_values(engine.value_list(node.value_list, node.value_count, node.at))
+
+
+def node_class_name(hive: "Hive", node: KeyNode) -> str | None:
+    """The class name of ``node`` (as :attr:`Key.class_name` reads it), or None."""
+    if node.class_cell == NIL or node.class_length == 0:
+        return None
+    engine = hive._engine
+    shown = f"<Key {node.path or '(root)'} at file offset 0x{file_offset(node.cell):x}>"
+    at, length = engine.space.payload(node.class_cell, f"class name of {shown}")
+    if node.class_length > length:
+        raise HiveFormatError(f"class name length {node.class_length} exceeds its cell", at - 4)
+    return bytes(engine.buf[at : at + node.class_length]).decode("utf-16-le", "surrogatepass")
 
 
 def value_records(hive: "Hive", nk_at: int, lists: KeyLists) -> list[ValueRow]:

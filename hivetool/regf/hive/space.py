@@ -23,6 +23,7 @@ from ...errors import HiveFormatError
 from ..records.bins import HBIN_BASE, HBIN_HEADER_SIZE, PAGE, Bin, file_offset, walk_bins, write_bin_header
 from ..records.cells import CELL_ALIGN, MAX_CELL_PAYLOAD, cell_size_for, tile_bin
 from ..records.problems import Described, describe
+from ..records.record import HiveImage
 from .refs import References
 
 _I32 = struct.Struct("<i")
@@ -42,7 +43,7 @@ class _BinCells:
 
 
 class CellSpace:
-    def __init__(self, buf: bytearray, hbins_size: int) -> None:
+    def __init__(self, buf: HiveImage, hbins_size: int) -> None:
         self.buf = buf
         self.end = hbins_size
         self.bins, self._page_bin = walk_bins(buf, hbins_size)
@@ -50,9 +51,11 @@ class CellSpace:
         # asks, so a scan of all bins here would make each edit O(hive).
         self._damaged = self.bins.damaged()
         self._cells: dict[int, _BinCells] = {}  # bin index -> mapped cells
-        # One bit per 8-byte unit of the hive-bins area: set where a mapped cell starts. A set
-        # of ints would cost ~90 bytes a cell and put memory far above the file's size.
-        self._start_bits = bytearray((hbins_size >> 6) + 1)
+        # One byte per 8-byte slot of the hive-bins area, 1 where a mapped cell starts (an
+        # eighth of the file's size). A set of ints would cost ~90 bytes a cell; one bit per
+        # slot costs the tiling of every bin a read-modify-write per cell, which a walk of the
+        # whole hive pays hundreds of thousands of times. (Compaction's CellIndex reads it too.)
+        self.start_marks = bytearray((hbins_size >> 3) + 1)
         self._free: list[tuple[int, int]] = []  # (size, offset) of free cells in mapped bins
         self._unmapped_from_end = len(self.bins)  # bins below this index may be unmapped
         # For edits of hives that may be damaged (refs.py). Cells at or beyond the end as
@@ -81,16 +84,13 @@ class CellSpace:
             cells.problem = b.problem
             self._cells[index] = cells
             return cells
-        starts, free, broken = tile_bin(self.buf, b.start + HBIN_HEADER_SIZE, b.start + b.size)
+        starts, free, broken = tile_bin(self.buf, b.start + HBIN_HEADER_SIZE, b.start + b.size, self.start_marks)
         cells.starts = starts
         if broken is not None and broken.file_offset is not None:  # tile_bin always names the offset
             cells.broken_at = broken.file_offset - HBIN_BASE
             cells.problem = broken.message
         for pair in free:
             insort(self._free, pair)
-        bits = self._start_bits
-        for start in starts:
-            bits[start >> 6] |= 1 << ((start >> 3) & 7)
         self._cells[index] = cells
         return cells
 
@@ -109,13 +109,13 @@ class CellSpace:
         return self._is_start(cell) and self.raw_size(cell) < 0
 
     def _is_start(self, cell: int) -> bool:
-        return bool(self._start_bits[cell >> 6] >> ((cell >> 3) & 7) & 1)
+        return self.start_marks[cell >> 3] == 1
 
     def _set_start(self, cell: int) -> None:
-        self._start_bits[cell >> 6] |= 1 << ((cell >> 3) & 7)
+        self.start_marks[cell >> 3] = 1
 
     def _clear_start(self, cell: int) -> None:
-        self._start_bits[cell >> 6] &= ~(1 << ((cell >> 3) & 7)) & 0xFF
+        self.start_marks[cell >> 3] = 0
 
     def raw_size(self, cell: int) -> int:
         size: int = _I32.unpack_from(self.buf, HBIN_BASE + cell)[0]
@@ -159,13 +159,22 @@ class CellSpace:
         a function, called only for the message. With ``kind`` and ``where`` (unused: any bad
         pointer raises) this is how the records' walks follow pointers (``records.cells.Follow``).
         """
+        # The sound case in one test: a walk follows every pointer of the hive through here.
+        if HBIN_HEADER_SIZE <= cell < self.end and not cell & 7 and self.start_marks[cell >> 3]:
+            size = _I32.unpack_from(self.buf, HBIN_BASE + cell)[0]
+            if size < 0:
+                return HBIN_BASE + cell + 4, -size - 4
+        return self._checked_payload(cell, what)
+
+    def _checked_payload(self, cell: int, what: Described) -> tuple[int, int]:
+        """:meth:`payload` past its sound case: map the bin, then raise what is wrong."""
         if cell >= self.end or cell < HBIN_HEADER_SIZE or cell % CELL_ALIGN:
             raise HiveFormatError(
                 f"{describe(what)} points at cell offset 0x{cell:x}, outside the hive bins or not on an "
                 f"8-byte cell boundary",
                 file_offset(cell) if cell < self.end else None,
             )
-        if not self._start_bits[cell >> 6] >> ((cell >> 3) & 7) & 1:
+        if not self._is_start(cell):
             cells = self._map_bin(self._page_bin[cell // PAGE])
             if not self._is_start(cell):
                 if cells.broken_at is not None and cell >= cells.broken_at:
@@ -349,7 +358,7 @@ class CellSpace:
         cells = _BinCells()
         cells.starts.append(cell)
         self._cells[index] = cells
-        self._start_bits.extend(bytes(max(0, ((start + size) >> 6) + 1 - len(self._start_bits))))
+        self.start_marks.extend(bytes(max(0, ((start + size) >> 3) + 1 - len(self.start_marks))))
         self._set_start(cell)
         self.end = start + size
         return cell

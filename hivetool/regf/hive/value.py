@@ -2,7 +2,7 @@
 meaning of its type for display)."""
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from ..records import types
 
@@ -16,7 +16,7 @@ class Value(NamedTuple):
     cell: int
 
     @property
-    def data(self) -> Any:
+    def data(self) -> int | str | list[str] | bytes:
         return types.decode(self.type, self.raw)
 
     @property

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ...errors import HiveIOError, MalformedInput
-from ...inputs import DEFAULT_WAIT, EXCLUSIVE, SHARED, open_input
+from ...inputs import DEFAULT_WAIT, EXCLUSIVE, SHARED, InputFile, open_input
 from ...progress import QUIET, Progress
 from ...timeutil import Clock
 from ..hive.files import find_logs
@@ -25,8 +26,8 @@ class Replayed:
     image: bytearray
     report: ReplayReport
     log_paths: list[Path]
-    data: bytearray | None = None  # the primary file's own bytes
-    source: object = None  # the InputFile still holding an exclusive lock (for_update)
+    data: bytearray  # the primary file's own bytes
+    source: InputFile | None = None  # still holding an exclusive lock (for_update)
     identity: tuple[int, int] | None = None  # (device, inode) of the primary file
 
 
@@ -48,8 +49,7 @@ def replay_file(path: str | os.PathLike[str], log_paths: list[str] | None = None
     identity = source.identity
     if not for_update:
         source.close()
-        source = None
-    return Replayed(str(path), image, report, found, data, source, identity)
+    return Replayed(str(path), image, report, found, data, source if for_update else None, identity)
 
 
 def require_replayed(replayed: Replayed) -> None:
@@ -89,7 +89,8 @@ def open_replayed(
     return hive, report
 
 
-def save_replayed(hive: Hive, path: str | os.PathLike[str], verify=None, *, in_place: bool = False) -> list[Path]:
+def save_replayed(hive: Hive, path: str | os.PathLike[str], verify: Callable[[str], None] | None = None, *,
+                  in_place: bool = False) -> list[Path]:
     """Save ``hive`` atomically; when that replaced the replayed hive's own file
     (``in_place``), then (and only then) truncate the stale logs beside it. Returns the logs
     truncated.

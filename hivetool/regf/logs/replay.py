@@ -148,10 +148,10 @@ def _replay_new(buf: bytearray, state: PrimaryState, logs: list[TransactionLog],
         for log in reversed(ordered):
             assert log.header is not None  # only usable logs get here
             if log.chain.entries:
-                outcome = _Outcome(0, 0, log.header.flags, log.header.raw)
-                _apply_chain(buf, log, outcome, report)
+                recovered = _Outcome(0, 0, log.header.flags, log.header.raw)
+                _apply_chain(buf, log, recovered, report)
                 report.header_from_log = log.name
-                return outcome
+                return recovered
             _report_chain_problem(log, report)
         return None
     outcome: _Outcome | None = None

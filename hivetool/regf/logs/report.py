@@ -10,6 +10,9 @@ from .log import FORMAT_OLD, sequence_ranges
 
 @dataclass(frozen=True)
 class AppliedEntry:
+    """One log entry a replay applied: its log, its sequence number, how many pages it wrote
+    and the hive-bins size after it."""
+
     log: str
     sequence: int
     pages: int

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from ...errors import HiveFormatError
 from .problems import HiveFinding, problem, raise_first
-from .record import Record
+from .record import ReadBuffer, Record
 
 BASE_BLOCK_SIZE = 4096
 SIGNATURE = b"regf"
@@ -50,14 +50,14 @@ _WORDS = struct.Struct("<127I")
 READABLE = frozenset({"E-HDR-FORMAT", "E-HDR-CLUSTER", "E-HDR-CHECKSUM", "W-HDR-DIRTY"})
 
 
-def raw_xor(buf: bytes | bytearray, at: int = 0) -> int:
+def raw_xor(buf: ReadBuffer, at: int = 0) -> int:
     value = 0
     for word in _WORDS.unpack_from(buf, at):
         value ^= word
     return value
 
 
-def checksum(buf: bytes | bytearray, at: int = 0) -> int:
+def checksum(buf: ReadBuffer, at: int = 0) -> int:
     """XOR of the 127 words before the checksum, with Windows' two special cases (1.2)."""
     value = raw_xor(buf, at)
     if value == 0xFFFFFFFF:
@@ -67,7 +67,7 @@ def checksum(buf: bytes | bytearray, at: int = 0) -> int:
     return value
 
 
-def base_block_problems(buf: bytes | bytearray, log: bool = False) -> list[HiveFinding]:
+def base_block_problems(buf: ReadBuffer, log: bool = False) -> list[HiveFinding]:
     """What is wrong with the base block at the start of ``buf``: that of a primary hive
     (regf-format 1.3), or with ``log`` the header copy of a transaction log (9.1).
 
@@ -164,7 +164,7 @@ class Header(NamedTuple):
         return f"{self.major}.{self.minor}"
 
 
-def read_header(buf: bytes | bytearray) -> Header:
+def read_header(buf: ReadBuffer) -> Header:
     """Decode the base block; raise the first problem a reader cannot go on with."""
     problems = base_block_problems(buf)
     for found in problems:

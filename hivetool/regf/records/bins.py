@@ -5,7 +5,7 @@ from array import array
 from typing import Iterator, Sequence
 
 from .problems import HiveFinding, problem
-from .record import Record
+from .record import HiveImage, ReadBuffer, Record
 
 HBIN_SIGNATURE = b"hbin"
 HBIN = Record(
@@ -98,7 +98,7 @@ class BinTable:
         return [self[index] for index in sorted(self.problems)]
 
 
-def walk_bins(buf: bytes | bytearray, hbins_size: int) -> tuple[BinTable, array[int]]:
+def walk_bins(buf: ReadBuffer, hbins_size: int) -> tuple[BinTable, array[int]]:
     """Read every bin header up to the declared hive-bins size.
 
     A bin with a bad signature or offset field is kept with its problem noted, so that
@@ -128,5 +128,5 @@ def walk_bins(buf: bytes | bytearray, hbins_size: int) -> tuple[BinTable, array[
     return bins, page_bin
 
 
-def write_bin_header(buf: bytearray, start: int, size: int, timestamp: int = 0) -> None:
+def write_bin_header(buf: HiveImage, start: int, size: int, timestamp: int = 0) -> None:
     HBIN.pack_into(buf, HBIN_BASE + start, offset=start, size=size, timestamp=timestamp)

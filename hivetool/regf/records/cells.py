@@ -13,16 +13,18 @@ with its leaves, a value's data with its big-data segments) take the way to foll
 from __future__ import annotations
 
 import struct
+import sys
 from array import array
 from typing import Callable, Sequence
 
 from .bins import HBIN_BASE, file_offset
 from .problems import Described, HiveFinding, problem
+from .record import ReadBuffer
 
 CELL_ALIGN = 8
 MAX_CELL_PAYLOAD = 1024 * 1024  # larger values go to big data; one cell never needs more
 NIL = 0xFFFFFFFF  # HCELL_NIL: a pointer that points nowhere
-_I32 = struct.Struct("<i")
+_BIG_ENDIAN = sys.byteorder == "big"  # sizes are little-endian words
 
 # What a cell is used as, for a reader that tells (the checker marks every cell it reaches).
 NK_CELL, SUBKEY_LIST, VALUE_LIST, VK_CELL, DATA, BIG_DATA, SEGMENT_LIST, SEGMENT, SK_CELL, CLASS = range(1, 11)
@@ -50,36 +52,52 @@ def cell_size_for(payload_len: int) -> int:
     return (payload_len + 4 + CELL_ALIGN - 1) & ~(CELL_ALIGN - 1)
 
 
-def tile_bin(buf: bytes | bytearray, start: int, end: int) -> tuple[array[int], list[tuple[int, int]], HiveFinding | None]:
+def tile_bin(
+    buf: ReadBuffer, start: int, end: int, marks: bytearray | None = None
+) -> tuple[array[int], list[tuple[int, int]], HiveFinding | None]:
     """Walk the cells from cell offset ``start`` to the bin's end: where each starts, the free
     ones as ``(size, offset)``, and the break in the tiling, if any (E-CELL-SIZE: cells must be
     at least 8 bytes, multiples of 8, and inside their bin; Windows loses the rest of the bin).
 
-    The starts are 4-byte numbers: big hives have millions of cells."""
+    The starts are 4-byte numbers: big hives have millions of cells. With ``marks`` (one byte
+    per 8-byte slot of the hive-bins area) the byte of each start is set to 1 in the same pass.
+    """
     starts: array[int] = array("I")
     free: list[tuple[int, int]] = []
-    unpack = _I32.unpack_from
+    # Every cell starts on an 8-byte boundary, so every size field is a whole word of the bin:
+    # one copy of the bin as an array of words is read by index, several times faster per cell
+    # than a struct call (a walk over a hive tiles every one of its hundreds of thousands).
+    words = array("i", buf[HBIN_BASE + start : HBIN_BASE + start + ((end - start) & ~3)])
+    if _BIG_ENDIAN:
+        words.byteswap()
+    append = starts.append
     at = start
     while at < end:
-        size = unpack(buf, HBIN_BASE + at)[0]
+        size = words[(at - start) >> 2]
         length = -size if size < 0 else size
-        if length < CELL_ALIGN or length % CELL_ALIGN or at + length > end:
-            if length < CELL_ALIGN:
-                why = f"cell size {size} is smaller than 8"
-            elif length % CELL_ALIGN:
-                why = f"cell size {size} is not a multiple of 8"
-            else:
-                why = f"cell of {length} bytes crosses the end of its bin at file offset 0x{file_offset(end):x}"
-            lost = f"; the {end - at} bytes from here to the bin end are lost to Windows"
-            return starts, free, problem("E-CELL-SIZE", file_offset(at), why + lost)
-        starts.append(at)
+        if length < CELL_ALIGN or length & 7 or at + length > end:
+            return starts, free, _tiling_problem(at, end, size, length)
+        append(at)
+        if marks is not None:
+            marks[at >> 3] = 1
         if size > 0:
             free.append((length, at))
         at += length
     return starts, free, None
 
 
-def offsets_at(buf: bytes | bytearray, at: int, count: int) -> tuple[int, ...]:
+def _tiling_problem(at: int, end: int, size: int, length: int) -> HiveFinding:
+    if length < CELL_ALIGN:
+        why = f"cell size {size} is smaller than 8"
+    elif length % CELL_ALIGN:
+        why = f"cell size {size} is not a multiple of 8"
+    else:
+        why = f"cell of {length} bytes crosses the end of its bin at file offset 0x{file_offset(end):x}"
+    lost = f"; the {end - at} bytes from here to the bin end are lost to Windows"
+    return problem("E-CELL-SIZE", file_offset(at), why + lost)
+
+
+def offsets_at(buf: ReadBuffer, at: int, count: int) -> tuple[int, ...]:
     """``count`` cell offsets (u32) from file offset ``at``: a value list, a segment list, a
     leaf's or an index root's entries."""
     return struct.unpack_from(f"<{count}I", buf, at)

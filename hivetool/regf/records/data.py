@@ -7,7 +7,7 @@ from typing import Sequence
 from .bins import file_offset
 from .cells import BIG_DATA, DATA, KIND_NAMES, SEGMENT, SEGMENT_LIST, Follow, offsets_at
 from .problems import Described, HiveFinding, describe, problem
-from .record import Record
+from .record import ReadBuffer, Record
 from .types import NUMBER_SIZES, type_name
 
 DB_SIGNATURE = b"db"
@@ -31,7 +31,7 @@ def uses_big_data(length: int, minor: int) -> bool:
 
 
 def data_problems(
-    buf: bytes | bytearray, size_field: int, data_field: int, value_type: int, minor: int, vk_at: int,
+    buf: ReadBuffer, size_field: int, data_field: int, value_type: int, minor: int, vk_at: int,
     follow: Follow, label: Described, read: bool = False,
 ) -> tuple[bytes | None, Sequence[HiveFinding]]:
     """What is wrong with the data of the value whose vk cell is at file offset ``vk_at``, and,
@@ -59,7 +59,7 @@ def data_problems(
 
 
 def _with_problems(
-    buf: bytes | bytearray, size_field: int, data_field: int, value_type: int, minor: int, vk_at: int,
+    buf: ReadBuffer, size_field: int, data_field: int, value_type: int, minor: int, vk_at: int,
     follow: Follow, label: str, read: bool, got: tuple[int, int] | None,
 ) -> tuple[bytes | None, list[HiveFinding]]:
     """:func:`data_problems` past its sound cases: every rule, in the order a reader meets them.
@@ -99,7 +99,7 @@ def _with_problems(
 
 
 def _big_data(
-    buf: bytes | bytearray, cell: int, length: int, minor: int, vk_at: int, follow: Follow, label: str,
+    buf: ReadBuffer, cell: int, length: int, minor: int, vk_at: int, follow: Follow, label: str,
     found: list[HiveFinding], read: bool,
 ) -> bytes | None:
     got = follow(cell, f"data of {label}", BIG_DATA, vk_at)

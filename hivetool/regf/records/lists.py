@@ -15,7 +15,7 @@ from .bins import file_offset
 from .cells import KIND_NAMES, SUBKEY_LIST, VALUE_LIST, Follow, offsets_at
 from .names import lf_hint, lh_hash
 from .problems import Described, HiveFinding, describe, problem
-from .record import Record
+from .record import ReadBuffer, Record
 
 LIST_HEADER = Record(
     "SubkeyList",
@@ -106,7 +106,7 @@ def pack_root(leaf_cells: Sequence[int]) -> bytes:
 
 
 def subkey_list_problems(
-    buf: bytes | bytearray, cell: int, follow: Follow, owner: Described, where: int | None, minor: int
+    buf: ReadBuffer, cell: int, follow: Follow, owner: Described, where: int | None, minor: int
 ) -> tuple[SubkeyList | None, list[HiveFinding]]:
     """The subkey list at ``cell`` of the key ``owner`` ("key 'A'"; its nk is at file offset
     ``where``), with the leaves an ri leads to, and what is wrong with them; None when no entry
@@ -150,7 +150,7 @@ def subkey_list_problems(
 
 
 def _root_leaf(
-    buf: bytes | bytearray, cell: int, root_at: int, follow: Follow, owner: Described, minor: int,
+    buf: ReadBuffer, cell: int, root_at: int, follow: Follow, owner: Described, minor: int,
     found: list[HiveFinding],
 ) -> Leaf | None:
     got = follow(cell, ("leaf of the ri of", owner), SUBKEY_LIST, root_at)
@@ -173,7 +173,7 @@ def _root_leaf(
 
 
 def _leaf(
-    buf: bytes | bytearray, cell: int, at: int, length: int, signature: bytes, count: int, owner: Described,
+    buf: ReadBuffer, cell: int, at: int, length: int, signature: bytes, count: int, owner: Described,
     minor: int, found: list[HiveFinding],
 ) -> Leaf:
     if count == 0:
@@ -198,7 +198,7 @@ def _shared(what: str, cell: int, where: int) -> HiveFinding:
 
 
 def value_list_problems(
-    buf: bytes | bytearray, cell: int, count: int, follow: Follow, owner: Described, where: int | None
+    buf: ReadBuffer, cell: int, count: int, follow: Follow, owner: Described, where: int | None
 ) -> tuple[tuple[int, ...] | None, Sequence[HiveFinding]]:
     """The vk cells of the value list at ``cell`` of the key ``owner`` that claims ``count``
     values, and what is wrong with the list; None when it cannot be read. A list smaller than

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from functools import lru_cache
 
 from ._upcase_data import PAIRS
 
@@ -58,10 +59,13 @@ def same_name(a: str, b: str) -> bool:
     return a == b or upcase(a) == upcase(b)
 
 
+@lru_cache(maxsize=4096)
 def lh_hash(name: str) -> int:
     """``h = h * 37 + upcase(unit)`` over UTF-16 code units, modulo 2**32 (regf-format 5.5).
 
     The reduction is done once at the end: the low 32 bits of the exact sum are the same.
+    Cached: a hive repeats its key names (every control set holds the same keys), and a check
+    or a rewrite hashes every key's name, a character at a time.
     """
     upper = upcase(name)
     try:
@@ -109,6 +113,8 @@ def decode_name(raw: bytes, compressed: bool) -> str:
 
 def utf16_size(name: str) -> int:
     """Bytes the name takes as UTF-16: the unit of the nk "largest name" fields."""
+    if name.isascii():
+        return 2 * len(name)  # one code unit a character, without encoding
     return len(name.encode("utf-16-le", "surrogatepass"))
 
 

@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 from .cells import NIL
 from .names import MAX_KEY_NAME_CHARS, decode_name
 from .problems import Described, HiveFinding, describe, problem
-from .record import Record
+from .record import ReadBuffer, Record
 
 NK_SIGNATURE = b"nk"
 NK = Record(
@@ -50,10 +50,11 @@ KEY_PREDEF_HANDLE = 0x0040
 ROOT_FLAGS = KEY_HIVE_ENTRY | KEY_NO_DELETE | KEY_COMP_NAME
 
 _NAME_FIELDS = NK.view("signature", "flags", "name_length")
+_SIZE = NK.size  # the fixed part; the name follows it
 
 
 def nk_problems(
-    buf: bytes | bytearray, at: int, length: int, what: Described, owner: Callable[[str], str] | None = None,
+    buf: ReadBuffer, at: int, length: int, what: Described, owner: Callable[[str], str] | None = None,
     not_nk: str = "E-NK-SIGNATURE",
 ) -> tuple[str | None, Sequence[HiveFinding]]:
     """The name of the key node whose payload (``length`` bytes) starts at file offset ``at``,
@@ -63,18 +64,22 @@ def nk_problems(
     read; ``owner(name)`` names the key ("key 'A\\B'") for those found in its name. A cell
     that is no key node at all is reported as ``not_nk`` (E-ROOT for the base block's pointer).
     """
-    if length < NK.size:
+    if length < _SIZE:
         return None, [problem("E-NK-SIZE", at - 4,
                               f"{describe(what)}: cell of {length + 4} bytes is too small for a 76-byte key node")]
     signature, flags, name_length = _NAME_FIELDS(buf, at)
     if signature != NK_SIGNATURE:
         return None, [problem(not_nk, at - 4,
                               f"{describe(what)}: expected a key node (nk), found {bytes(signature)!r}")]
-    if name_length == 0 or NK.size + name_length > length:
+    if name_length == 0 or _SIZE + name_length > length:
         return None, [problem("E-NK-NAME", at - 4, (f"{describe(what)}: key name length {name_length} is zero or "
                                                     f"exceeds the cell ({length + 4} bytes)"))]
+    start = at + _SIZE
     compressed = flags & KEY_COMP_NAME
-    name = decode_name(bytes(buf[at + NK.size : at + NK.size + name_length]), bool(compressed))
+    if compressed:  # decode_name's Latin-1 case, inlined: this runs for every key a walk reads
+        name = buf[start : start + name_length].decode("latin-1")
+    else:
+        name = decode_name(bytes(buf[start : start + name_length]), False)
     if (compressed or not name_length % 2) and "\\" not in name and len(name) <= MAX_KEY_NAME_CHARS:
         return name, ()  # nearly every key
     found = []
@@ -92,5 +97,10 @@ def nk_problems(
 def new_nk(name_bytes: bytes, compressed: bool, **fields: int) -> bytes:
     """A key node payload: the record (fields by name; a new key has no subkeys, values or
     class, and its "largest" fields start at 0), then its name."""
-    flags = (fields.pop("flags", 0) & ~KEY_COMP_NAME) | (KEY_COMP_NAME if compressed else 0)
+    flags = nk_flags(fields.pop("flags", 0), compressed)
     return NK.pack(flags=flags, name_length=len(name_bytes), **fields) + name_bytes
+
+
+def nk_flags(flags: int, compressed: bool) -> int:
+    """``flags`` as a key node whose name is stored ``compressed`` (Latin-1) or not holds them."""
+    return (flags & ~KEY_COMP_NAME) | (KEY_COMP_NAME if compressed else 0)

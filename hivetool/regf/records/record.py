@@ -19,7 +19,15 @@ from __future__ import annotations
 
 import struct
 from collections import namedtuple
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Union
+
+if TYPE_CHECKING:
+    import mmap
+
+# What records are read from: a file's bytes, or a whole hive image (see HiveImage).
+ReadBuffer = Union[bytes, bytearray, "mmap.mmap"]
+# A whole hive file in memory: read into a bytearray, or (a big file) mapped copy-on-write.
+HiveImage = Union[bytearray, "mmap.mmap"]
 
 View = Callable[[Any, int], tuple[Any, ...]]  # (buffer, offset) -> the chosen fields, in file order
 _new_tuple = tuple.__new__
@@ -45,7 +53,14 @@ class Record:
         # The class of what unpack returns: a tuple whose fields have the declared names.
         self.Tuple = namedtuple(name, self.fields)  # type: ignore[misc]
         self.signature: bytes | None = self.defaults.get("signature")
-        self.pack, self.pack_into = _packers(self)
+        # pack and pack_into are made when first used (see __getattr__): compiling them for
+        # every record at import would slow every command's start for the few that write.
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("pack", "pack_into"):
+            self.pack, self.pack_into = _packers(self)
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         return f"<Record {self.name}: {self.size} bytes, {', '.join(self.fields)}>"
@@ -85,7 +100,7 @@ class Record:
     pack: Callable[..., bytes]
     pack_into: Callable[..., None]
 
-    def write(self, buf: bytearray, at: int, field: str, value: Any) -> None:
+    def write(self, buf: HiveImage, at: int, field: str, value: Any) -> None:
         """Change one field of the record at ``at`` in place."""
         self._one[field].pack_into(buf, at + self.offset[field], value)
 

@@ -6,7 +6,7 @@ import struct
 from typing import Any, Sequence
 
 from .problems import Described, HiveFinding, describe, problem
-from .record import Record
+from .record import ReadBuffer, Record
 
 SK_SIGNATURE = b"sk"
 SK = Record(
@@ -33,7 +33,7 @@ READABLE = frozenset({"E-SK-DESCRIPTOR"})
 
 
 def sk_problems(
-    buf: bytes | bytearray, at: int, length: int, what: Described, code: str = "E-SK-REF", where: int | None = None
+    buf: ReadBuffer, at: int, length: int, what: Described, code: str = "E-SK-REF", where: int | None = None
 ) -> tuple[Any, bytes | None, Sequence[HiveFinding]]:
     """The security record whose payload (``length`` bytes) starts at file offset ``at``, its
     descriptor (None when its size does not fit the cell) and what is wrong with them; the

@@ -56,10 +56,11 @@ def data_json(value_type: int | None, raw: bytes | None) -> dict[str, Any] | Non
 
 def type_name(value_type: int) -> str:
     """``REG_DWORD`` for known types, ``0xffff0011`` for others."""
-    try:
-        return "REG_" + RegType(value_type).name
-    except ValueError:
-        return f"0x{value_type:x}"
+    name = _TYPE_NAMES.get(value_type)
+    return name if name is not None else f"0x{value_type:x}"
+
+
+_TYPE_NAMES = {member.value: "REG_" + member.name for member in RegType}  # a dump names every value's type
 
 
 def encode(value_type: int, value: object) -> bytes:
@@ -215,16 +216,22 @@ def decode_multi(raw: bytes) -> list[str]:
     return text.split("\0") if text else []
 
 
-def decode(value_type: int, raw: bytes) -> Any:
+# decode() runs for every value a walk shows: plain ints, not enum members (each access to
+# RegType.X is an attribute lookup on the enum class), and one compiled struct per number type.
+_TEXT_TYPES = frozenset(int(t) for t in STRING_TYPES)
+_MULTI_SZ = int(RegType.MULTI_SZ)
+_NUMBERS = {int(RegType.DWORD): struct.Struct("<I"), int(RegType.DWORD_BIG_ENDIAN): struct.Struct(">I"),
+            int(RegType.QWORD): struct.Struct("<Q")}
+
+
+def decode(value_type: int, raw: bytes) -> int | str | list[str] | bytes:
     """A display value: str, int or list[str]; bytes for everything else or odd sizes."""
-    if value_type in STRING_TYPES:
+    if value_type in _TEXT_TYPES:
         return decode_text(raw)
-    if value_type == RegType.MULTI_SZ:
+    if value_type == _MULTI_SZ:
         return decode_multi(raw)
-    if value_type == RegType.DWORD and len(raw) == 4:
-        return struct.unpack("<I", raw)[0]
-    if value_type == RegType.DWORD_BIG_ENDIAN and len(raw) == 4:
-        return struct.unpack(">I", raw)[0]
-    if value_type == RegType.QWORD and len(raw) == 8:
-        return struct.unpack("<Q", raw)[0]
+    number = _NUMBERS.get(value_type)
+    if number is not None and len(raw) == number.size:
+        value: int = number.unpack(raw)[0]
+        return value
     return raw

@@ -6,7 +6,7 @@ from typing import Any, Callable, Sequence
 from .cells import NIL
 from .names import decode_name
 from .problems import Described, HiveFinding, describe, problem
-from .record import Record
+from .record import ReadBuffer, Record
 
 VK_SIGNATURE = b"vk"
 VK = Record(
@@ -26,10 +26,11 @@ VALUE_COMP_NAME = 0x0001  # the name is Latin-1 ("compressed"), else UTF-16LE
 # record's fields in file order, without the spare field.
 READ_FIELDS = ("signature", "name_length", "data_size", "data", "type", "flags")
 _READ = VK.view(*READ_FIELDS)
+_SIZE = VK.size  # the fixed part; the name follows it
 
 
 def vk_problems(
-    buf: bytes | bytearray, at: int, length: int, what: Described, owner: Callable[[str], str] | None = None
+    buf: ReadBuffer, at: int, length: int, what: Described, owner: Callable[[str], str] | None = None
 ) -> tuple[str | None, tuple[Any, ...], Sequence[HiveFinding]]:
     """The value record whose payload (``length`` bytes) starts at file offset ``at``: its name
     (None when it cannot be read), its :data:`READ_FIELDS` (``()`` when the cell is too small),
@@ -38,7 +39,7 @@ def vk_problems(
     ``what`` names the value before its name is known ("value of key 'A'"); ``owner(name)``
     once it is ("value 'x' of key 'A'"). The data is checked by :func:`.data.data_problems`.
     """
-    if length < VK.size:
+    if length < _SIZE:
         return None, (), [problem("E-VK-SIZE", at - 4,
                                   f"{describe(what)}: cell of {length + 4} bytes is too small for a value record")]
     fields = _READ(buf, at)
@@ -46,12 +47,15 @@ def vk_problems(
     if signature != VK_SIGNATURE:
         return None, fields, [problem("E-VK-SIGNATURE", at - 4,
                                       f"{describe(what)}: expected a value record (vk), found {bytes(signature)!r}")]
-    if VK.size + name_length > length:
+    if _SIZE + name_length > length:
         return None, fields, [problem("E-VK-NAME", at - 4, (f"{describe(what)}: name length {name_length} exceeds "
                                                             f"the cell ({length + 4} bytes)"))]
-    compressed = flags & VALUE_COMP_NAME
-    name = decode_name(bytes(buf[at + VK.size : at + VK.size + name_length]), bool(compressed))
-    if compressed or not name_length % 2:
+    start = at + _SIZE
+    if flags & VALUE_COMP_NAME:
+        # decode_name's Latin-1 case, inlined: this runs for every value a walk reads.
+        return buf[start : start + name_length].decode("latin-1"), fields, ()
+    name = decode_name(bytes(buf[start : start + name_length]), False)
+    if not name_length % 2:
         return name, fields, ()
     shown = owner(name) if owner else f"value {name!r}"
     return name, fields, [problem("W-NAME-ODD", at - 4, f"{shown}: UTF-16 name has an odd length ({name_length} bytes)")]
@@ -60,7 +64,14 @@ def vk_problems(
 def new_vk(name_bytes: bytes, compressed: bool, **fields: int) -> bytes:
     """A value record payload (fields by name), then its name. The default value (empty name)
     has flags 0, as Windows writes it (6.1)."""
-    flags = fields.pop("flags", 0) & ~VALUE_COMP_NAME
+    flags = vk_flags(fields.pop("flags", 0), compressed, name_bytes)
+    return VK.pack(name_length=len(name_bytes), flags=flags, **fields) + name_bytes
+
+
+def vk_flags(flags: int, compressed: bool, name_bytes: bytes) -> int:
+    """``flags`` as a value record whose name ``name_bytes`` is stored ``compressed`` (Latin-1)
+    or not holds them: the compressed bit only with a name (6.1)."""
+    flags &= ~VALUE_COMP_NAME
     if compressed and name_bytes:
         flags |= VALUE_COMP_NAME
-    return VK.pack(name_length=len(name_bytes), flags=flags, **fields) + name_bytes
+    return flags

@@ -1,0 +1,267 @@
+"""What ``ls`` lists, one entry per key, rendered only in the form asked for: the JSON document
+of ``ls --json``, the text lines of ``ls``, or the rows of ``--jsonl`` and ``--csv`` (one per
+value; a key without values gets one row whose value fields are empty, so that every key is in
+the dump).
+
+A recursive listing of a hive reads the subtree in one pass (``scan.iter_nodes``: each key node
+decoded once) instead of asking a Key view per question; both give the same documents.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+from ..regf.hive.model import Key, Value
+from ..regf.hive.scan import KeyNode, iter_nodes, node_class_name, node_values
+from ..regf.records.types import type_name
+from ..jsontext import ITEM_PAD, pretty, string
+from ..timeutil import filetime_to_iso
+from . import render
+
+ROW_FIELDS = ("path", "last_write", "last_write_filetime", "name", "type", "type_id", "data")
+
+
+class Entry(Protocol):
+    def json(self) -> dict[str, Any]: ...
+
+    def jsonl_text(self) -> str: ...
+
+    def json_text(self) -> str: ...
+
+    def lines(self) -> list[str]: ...
+
+    def rows(self) -> list[dict[str, Any]]: ...
+
+
+def _rows(path: str, last_write: str | None, filetime: int | None, values: list[Value]) -> list[dict[str, Any]]:
+    key = {"path": path, "last_write": last_write, "last_write_filetime": filetime}
+    if not values:
+        return [{**key, "name": None, "type": None, "type_id": None, "data": None}]
+    rows = []
+    for value in values:
+        data = value.data
+        rows.append({**key, "name": value.name, "type": type_name(value.type), "type_id": value.type,
+                     "data": data.hex() if isinstance(data, bytes) else data})
+    return rows
+
+
+class ViewEntry:
+    """An entry whose JSON forms come from its ``json()`` and ``rows()`` documents."""
+
+    def json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def rows(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def json_text(self) -> str:
+        return pretty(self.json(), ITEM_PAD)
+
+    def jsonl_text(self) -> str:
+        return "".join(_ROW_ENCODE(row) + "\n" for row in self.rows())
+
+
+class KeyEntry(ViewEntry):
+    """A key through its Key view (a single key, or a key of an image's merged view)."""
+
+    def __init__(self, key: Key, shown: str | None) -> None:
+        self.key, self.shown = key, shown
+
+    def json(self) -> dict[str, Any]:
+        return render.key_json(self.key, shown=self.shown)
+
+    def lines(self) -> list[str]:
+        return render.key_lines(self.key, shown=self.shown)
+
+    def rows(self) -> list[dict[str, Any]]:
+        key = self.key
+        return _rows(self.shown or key.path or "\\", key.last_write_iso, key.last_write, key.values())
+
+
+class NodeEntry:
+    """A key read by the one-pass scan of a recursive listing."""
+
+    def __init__(self, hive: Any, node: KeyNode, shown: str | None) -> None:
+        self.hive, self.node, self.shown = hive, node, shown
+
+    def json(self) -> dict[str, Any]:
+        node = self.node
+        document: dict[str, Any] = {
+            "path": self.shown or node.path or "\\",
+            "name": node.name,
+            "last_write": filetime_to_iso(node.timestamp),
+            "last_write_filetime": node.timestamp,
+            "subkeys": node.subkey_names,
+        }
+        class_name = node_class_name(self.hive, node)
+        if class_name is not None:
+            document["class"] = class_name
+        document["values"] = [render.value_json(value) for value in node_values(self.hive, node)]
+        return document
+
+    def json_text(self) -> str:
+        """``pretty(self.json(), ITEM_PAD)``, written out for the one layout it has: a dump
+        spends most of its time here."""
+        node = self.node
+        parts = [_KEY_HEAD % (string(self.shown or node.path or "\\"), string(node.name),
+                              filetime_to_iso(node.timestamp), node.timestamp)]
+        names = node.subkey_names
+        parts.append(_SUBKEYS % ",\n      ".join(map(string, names)) if names else _NO_SUBKEYS)
+        class_name = node_class_name(self.hive, node)
+        if class_name is not None:
+            parts.append(_CLASS % string(class_name))
+        values = node_values(self.hive, node)
+        if values:
+            parts.append(_VALUES % ",\n      ".join(map(_value_text, values)))
+        else:
+            parts.append(_NO_VALUES)
+        return "".join(parts)
+
+    def jsonl_text(self) -> str:
+        """``--jsonl`` lines of this key, as the C encoder writes ``rows()``, written out here
+        for speed (one template per value)."""
+        node = self.node
+        head = _ROW_HEAD % (string(self.shown or node.path or "\\"), filetime_to_iso(node.timestamp),
+                            node.timestamp)
+        values = node_values(self.hive, node)
+        if not values:
+            return head + _ROW_NO_VALUE
+        lines = []
+        for value in values:
+            data = value.data
+            kind = type(data)
+            if kind is int:
+                data_text = int.__repr__(data)
+            elif kind is str:
+                data_text = string(data)  # type: ignore[arg-type]
+            elif kind is list:
+                data_text = "[" + ",".join(map(string, data)) + "]"  # type: ignore[arg-type]
+            else:
+                data_text = '"' + data.hex() + '"'  # type: ignore[union-attr]
+            lines.append(head + _ROW_VALUE % (string(value.name), type_name(value.type), value.type, data_text))
+        return "".join(lines)
+
+    def lines(self) -> list[str]:
+        node = self.node
+        lines = [f"[{self.shown or node.path or chr(92)}]  last write {filetime_to_iso(node.timestamp)}"]
+        for value in node_values(self.hive, node):
+            lines.append(f"  {render.value_name(value.name)} = {value.type_name} {render.value_text(value)}")
+        lines.extend(f"  {name}\\" for name in node.subkey_names)
+        return lines
+
+    def rows(self) -> list[dict[str, Any]]:
+        node = self.node
+        return _rows(self.shown or node.path or "\\", filetime_to_iso(node.timestamp), node.timestamp,
+                     node_values(self.hive, node))
+
+
+class VirtualEntry(ViewEntry):
+    """A key that is no hive's key but lists an image's hives (its top, HKLM, HKU)."""
+
+    def __init__(self, path: str, children: list[str]) -> None:
+        self.path, self.children = path, children
+
+    def json(self) -> dict[str, Any]:
+        return render.virtual_json(self.path, self.children)
+
+    def lines(self) -> list[str]:
+        return render.virtual_lines(self.path, self.children)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return _rows(self.path or "\\", None, None, [])
+
+
+class MergedEntry(ViewEntry):
+    """HKCR: the user's classes over the machine's."""
+
+    def __init__(self, path: str, keys: list[Key]) -> None:
+        self.path, self.keys = path, keys
+
+    def json(self) -> dict[str, Any]:
+        return render.merged_json(self.path, self.keys)
+
+    def lines(self) -> list[str]:
+        return render.merged_lines(self.path, self.keys)
+
+    def rows(self) -> list[dict[str, Any]]:
+        document = self.json()
+        return _rows(self.path, document["last_write"], document["last_write_filetime"],
+                     render.merged_values(self.keys))
+
+
+# The layout pretty() gives a key document at ITEM_PAD, piece by piece.
+_KEY_HEAD = ('{\n    "path": %s,\n    "name": %s,\n    "last_write": "%s",\n    "last_write_filetime": %d,\n'
+             '    "subkeys": ')
+_SUBKEYS = "[\n      %s\n    ]"
+_NO_SUBKEYS = "[]"
+_CLASS = ',\n    "class": %s'
+_VALUES = ',\n    "values": [\n      %s\n    ]\n  }'
+_NO_VALUES = ',\n    "values": []\n  }'
+_VALUE = ('{\n        "name": %s,\n        "type": "%s",\n        "type_id": %d,\n        "size": %d,\n'
+          '        "data": %s,\n        "raw": "%s"\n      }')
+_DATA_PAD = "\n        "
+
+
+def _value_text(value: Value) -> str:
+    """``pretty(render.value_json(value))`` as an item of a key's values."""
+    raw = value.raw
+    data = value.data
+    kind = type(data)
+    if kind is int:
+        data_text = int.__repr__(data)
+    elif kind is str:
+        data_text = string(data)  # type: ignore[arg-type]
+    elif kind is list:
+        data_text = pretty(data, _DATA_PAD)
+    else:
+        data_text = '"' + data.hex() + '"'  # type: ignore[union-attr]
+    return _VALUE % (string(value.name), type_name(value.type), value.type, len(raw), data_text, raw.hex())
+
+
+_ROW_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # the C encoder
+_ROW_HEAD = '{"path":%s,"last_write":"%s","last_write_filetime":%d,'
+_ROW_NO_VALUE = '"name":null,"type":null,"type_id":null,"data":null}\n'
+_ROW_VALUE = '"name":%s,"type":"%s","type_id":%d,"data":%s}\n'
+
+
+def subtree(hive: Any, start: Key, base: str | None) -> Iterator[NodeEntry]:
+    """``start`` and every key below it; ``base`` is how ``start`` is shown (an image's full
+    path), None to show paths inside the hive."""
+    cut = len(start.path)
+    for node in iter_nodes(hive, start):
+        shown = None
+        if base is not None:
+            rest = node.path[cut:].lstrip("\\") if cut else node.path
+            shown = base + ("\\" + rest if rest else "")
+        yield NodeEntry(hive, node, shown)
+
+
+def write_jsonl(entries: Iterable[Entry], write: Callable[[str], Any]) -> None:
+    for entry in entries:
+        write(entry.jsonl_text())
+
+
+def csv_text(data: Any) -> str:
+    """A value's data in a CSV cell: numbers in decimal, a list of strings as a JSON array,
+    strings and hex as they are, nothing as an empty cell."""
+    if data is None:
+        return ""
+    if isinstance(data, list):
+        return json.dumps(data, ensure_ascii=False)
+    return str(data)
+
+
+def write_csv(entries: Iterable[Entry], write: Callable[[str], Any]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ROW_FIELDS)
+    for entry in entries:  # one write per key
+        writer.writerows([[csv_text(row[field]) if field == "data" else ("" if row[field] is None else row[field])
+                           for field in ROW_FIELDS] for row in entry.rows()])
+        write(buffer.getvalue())
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        write(buffer.getvalue())
