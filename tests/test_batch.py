@@ -18,6 +18,7 @@ import pytest
 
 from corpus import IN_CI, corpus_path
 from hivetool.cli import main
+from hivetool.batch.worker import parse_output
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_hives"
@@ -69,7 +70,8 @@ def alone(capsys, argv: list[str]) -> tuple[int, object, str]:
     captured = capsys.readouterr()
     errors = [line[len("hivetool: error: "):] for line in captured.err.splitlines()
               if line.startswith("hivetool: error: ")]
-    return code, json.loads(captured.out) if captured.out.strip() else None, "\n".join(errors) or None
+    # JSON, or the text itself when it is not (a dump cut short by a damaged key), as a worker does
+    return code, parse_output(captured.out.encode()), "\n".join(errors) or None
 
 
 def small_hives(folder: Path, count: int) -> list[Path]:
