@@ -146,7 +146,7 @@ def main() -> int:
                  f"scaled) | {loop * args.hives:.1f} | {1 / loop:,.0f} | {one / (loop * args.hives):.2f}x | "
                  f"{args.hives:,} |")
     lines += [
-        "", f"A worker process starts (interpreter and every hivetool module imported) in {start * 1000:.0f} ms, "
+        "", f"A worker process starts (interpreter and the command imported) in {start * 1000:.0f} ms, "
         f"paid once per worker; a target then costs {one / args.hives * 1000:.2f} ms in one worker, against "
         f"{loop * 1000:.0f} ms for a process per hive.", "",
     ]

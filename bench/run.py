@@ -156,12 +156,16 @@ def job_replay(runs: int) -> list[tuple[str, str, float]]:
 
 
 def job_maintenance(runs: int) -> list[tuple[str, str, float]]:
-    return [
+    rows = [
         ("structural check (whole process)", "hivetool check", median_of(runs, lambda: process_seconds(
             hivetool_cli("check", str(SYSTEM))))),
         ("compact (whole process)", "hivetool compact", median_of(max(1, runs // 2), lambda: process_seconds(
             hivetool_cli("compact", str(SYSTEM), "-o", str(SCRATCH / "bench-compact.hiv"))))),
     ]
+    if shutil.which("reglookup"):  # what check is measured against: a C reader's full pass over the hive
+        rows.insert(1, ("structural check (whole process)", "reglookup (its full dump, for scale)",
+                        median_of(runs, lambda: to_devnull_seconds(["reglookup", str(SYSTEM)]))))
+    return rows
 
 
 def image_tree() -> Path:
@@ -292,6 +296,17 @@ def budgets(rows: list[tuple[str, str, float]]) -> list[str]:
     return lines
 
 
+def kept_sections(results: Path) -> str:
+    """The sections written by hand after the generated part of RESULTS.md (notes on the
+    figures), which a rewrite keeps: everything from the first heading after the budgets."""
+    if not results.is_file():
+        return ""
+    text = results.read_text()
+    budgets_at = text.find("\n## Against the budgets")
+    later = text.find("\n## ", budgets_at + 1) if budgets_at >= 0 else -1
+    return text[later:] if later >= 0 else ""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", default=",".join(JOBS), help=f"comma-separated subset of {', '.join(JOBS)}")
@@ -318,6 +333,7 @@ def main() -> int:
             f"# Benchmark results\n\nWritten by `bench/run.py --write`. {header}\n\n{table}\n\n"
             f"## Against the budgets\n\n{checked}\n\n"
             "Big-hive figures: `bench/RESULTS_bighive.md`; fuzzing campaigns: `bench/RESULTS_fuzz.md`.\n"
+            + kept_sections(HERE / "RESULTS.md")
         )
     return 0
 

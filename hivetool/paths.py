@@ -316,6 +316,9 @@ class PathMapper:
     warnings: list[str] = field(default_factory=list)
     _choice: ControlSetChoice | None = field(default=None, init=False, repr=False)
     _root_upper: list[str] = field(default_factory=list, init=False, repr=False)
+    # Paths mapped strictly below the root, as given -> their hive paths: a .reg file names
+    # each key after its parent, whose mapping then gives the key's (see map()).
+    _below: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         logical = normalize_path(self.root)
@@ -379,11 +382,22 @@ class PathMapper:
     def map(self, full_path: str) -> list[str]:
         """Hive-relative path(s) for ``full_path`` (``''`` = the hive's root key). Several
         when CurrentControlSet expands to more than one set; raises ForeignPath outside ROOT."""
-        relative = self.relative(full_path)
-        head, sep, rest = relative.partition("\\")
-        if upcase(head) != upcase(CURRENT_CONTROL_SET):
-            return [relative]
-        return [name + sep + rest for name in self._control_sets().sets]
+        parent, _, name = full_path.rpartition("\\")
+        below = self._below.get(parent) if name else None
+        if below is not None:
+            # The parent lies below the root, so its first name (what CurrentControlSet
+            # expansion looks at) and its root are the key's too: one name more, nothing to check.
+            found = [target + "\\" + name for target in below]
+        else:
+            relative = self.relative(full_path)
+            head, sep, rest = relative.partition("\\")
+            if upcase(head) != upcase(CURRENT_CONTROL_SET):
+                found = [relative]
+            else:
+                found = [set_name + sep + rest for set_name in self._control_sets().sets]
+        if all(found) and not full_path.endswith("\\"):  # (below a trailing backslash: an empty name)
+            self._below[full_path] = found
+        return list(found)
 
     def full_path(self, hive_path: str) -> str:
         """The logical path of a key given by its path inside the hive."""

@@ -1,7 +1,6 @@
 """Options and helpers shared by the commands (the WRITE group, --json, opening hives)."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
@@ -155,6 +154,8 @@ def open_hive(
 
 
 def emit_json(document: Any) -> None:
+    import json  # here: most runs print no JSON, and every command imports this module
+
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import KeyNotFound, RefusedUnsafe, RegFileError, UsageError, ValueNotFound
+from ..gcpause import collector_paused
 from ..paths import ControlSetChoice, ForeignPath, PathMapper
 from ..progress import QUIET, Progress
 from ..regf.hive import Hive
@@ -59,12 +60,18 @@ def _bad_input(op: Op, message: str) -> Exception:
     return UsageError(message)
 
 
-def _check_key(op: Op, targets: tuple[str, ...]) -> None:
+def _check_key(op: Op, targets: tuple[str, ...], checked: set[str]) -> None:
+    """Refuse a target with a name no key can have; ``checked`` holds the targets found sound,
+    so that below one of them (a .reg file names a key after its parent) only the last name
+    is read again."""
     for target in targets:
-        for part in target.split("\\") if target else ():
+        parent, _, last = target.rpartition("\\")
+        parts = [last] if parent in checked else target.split("\\") if target else ()
+        for part in parts:
             problem = check_key_name(part)
             if problem:
                 raise _bad_input(op, f"{op.key}: {problem}")
+        checked.add(target)
 
 
 def _depth(targets: tuple[str, ...]) -> int:
@@ -98,11 +105,17 @@ def _check_value(op: Op) -> None:
 def plan_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int = "auto",
                skip_foreign: bool = False) -> Plan:
     """Map and check every operation; nothing in the hive changes."""
+    with collector_paused():  # an operation or more per line of the file, no cycles
+        return _plan_patch(hive, patch, root, control_set_mode, skip_foreign)
+
+
+def _plan_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int, skip_foreign: bool) -> Plan:
     mapper = PathMapper(hive, root, control_set_mode)
     planned: list[PlannedOp] = []
     foreign: list[Op] = []
     # A key's operations mostly come in a row: map and check each key once. None: foreign.
     mapped: dict[str, tuple[tuple[str, ...], int] | None] = {}
+    checked: set[str] = set()  # targets whose every name is sound
     for op in patch:
         if op.key not in mapped:
             try:
@@ -110,7 +123,7 @@ def plan_patch(hive: Hive, patch: Patch, root: str, control_set_mode: str | int 
             except ForeignPath:
                 mapped[op.key] = None
             else:
-                _check_key(op, targets)
+                _check_key(op, targets, checked)
                 mapped[op.key] = (targets, _depth(targets))
         known = mapped[op.key]
         if known is None:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
+from ..gcpause import collector_paused
 from ..progress import QUIET, Progress
 from ..regf.compact import TreeSource, rebuild
+from ..regf.compact.source import KeyRecord, ValueRecord, make_value
 from ..regf.hive import Hive
 from ..regf.records.names import upcase
 from .steps import ApplyCounts, run_steps
@@ -34,8 +36,14 @@ class _Model(TreeSource):
         self.root_name = root_name
         self.names: list[str] = [root_name]
         self.kids: list[dict[str, int]] = [{}]
-        self.vals: list[list[tuple[str, int, bytes]]] = [[]]
+        # Each key's values as the layout reads them (name, type, length, flags 0, the data):
+        # made once here, not again in each of the layout's two passes.
+        self.vals: list[list[ValueRecord]] = [[]]
         self.index: list[dict[str, int]] = [{}]
+        # The keys create() reached, by path as given: a .reg file sets a key's values one
+        # after another and names a key after its parent, so a path is mostly found here, or its
+        # parent is, instead of walked name by name from the root.
+        self._known: dict[str, int] = {"": 0}
 
     # -- the TreeSource side
     def name(self, handle: int) -> str:
@@ -45,7 +53,10 @@ class _Model(TreeSource):
         return self.kids[handle].values()
 
     def value_items(self, handle: int) -> Iterable[tuple[str, int, bytes]]:
-        return self.vals[handle]
+        return [(value.name, value.type, value.ref) for value in self.vals[handle]]
+
+    def values(self, handle: int, key: KeyRecord) -> list[ValueRecord]:
+        return self.vals[handle]  # the layout only reads it
 
     # -- the patch side
     def find(self, path: str) -> int | None:
@@ -58,8 +69,15 @@ class _Model(TreeSource):
         return handle
 
     def create(self, path: str) -> tuple[int, int]:
-        handle, made = 0, 0
-        for part in path.split("\\") if path else ():
+        known = self._known.get(path)
+        if known is not None:
+            return known, 0
+        handle, made, rest = 0, 0, path
+        parent_path, _, name = path.rpartition("\\")
+        parent = self._known.get(parent_path) if parent_path else None
+        if parent is not None and name:
+            handle, rest = parent, name
+        for part in rest.split("\\") if rest else ():
             key = upcase(part)
             child = self.kids[handle].get(key)
             if child is None:
@@ -71,6 +89,7 @@ class _Model(TreeSource):
                 self.kids[handle][key] = child
                 made += 1
             handle = child
+        self._known[path] = handle
         return handle, made
 
     def set_value(self, handle: int, name: str, value_type: int, data: bytes) -> None:
@@ -78,20 +97,21 @@ class _Model(TreeSource):
         at = self.index[handle].get(key)
         if at is None:
             self.index[handle][key] = len(self.vals[handle])
-            self.vals[handle].append((name, value_type, data))
+            self.vals[handle].append(make_value((name, value_type, len(data), 0, data)))
         else:
-            stored = self.vals[handle][at][0]  # an existing value keeps its spelling
-            self.vals[handle][at] = (stored, value_type, data)
+            stored = self.vals[handle][at].name  # an existing value keeps its spelling
+            self.vals[handle][at] = make_value((stored, value_type, len(data), 0, data))
 
     def delete_value(self, handle: int, name: str) -> bool:
         at = self.index[handle].pop(upcase(name), None)
         if at is None:
             return False
         del self.vals[handle][at]
-        self.index[handle] = {upcase(v[0]): i for i, v in enumerate(self.vals[handle])}
+        self.index[handle] = {upcase(v.name): i for i, v in enumerate(self.vals[handle])}
         return True
 
     def delete_key(self, path: str) -> int:
+        self._known = {"": 0}  # a path known may be the key deleted, or lie below it
         parent_path, _, name = path.rpartition("\\")
         parent = self.find(parent_path)
         if parent is None:
@@ -121,8 +141,9 @@ def apply_bulk(hive: Hive, plan: Plan, counts: ApplyCounts, progress: Progress =
         return model
 
     # The target's base block (sequence numbers, flags, GUIDs, name) is kept; the save that
-    # follows stamps it as usual.
-    rebuild(hive, "import into it", fill, progress)
+    # follows stamps it as usual. The model holds an object or more per key and value, no cycles.
+    with collector_paused():
+        rebuild(hive, "import into it", fill, progress)
 
 
 __all__ = ["BULK_MIN_OPS", "apply_bulk", "is_empty"]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ..errors import RegFileError
+from ..gcpause import collector_paused
 from ..progress import QUIET, Progress
 from .diagnostics import CODES, ERROR, WARNING, Diagnostic, LineProblem, Reporter
 from .encoding import decode_reg_bytes, split_lines
@@ -60,6 +61,12 @@ def parse_reg(data: bytes | bytearray, path: str = "<input>", ansi_codepage: str
     value (reg-format.md 5.6).
     Raises RegFileError when the header is wrong, UsageError for an unknown code page.
     """
+    with collector_paused():  # a large file makes hundreds of thousands of operations, no cycles
+        return _parse(data, path, ansi_codepage, accept_upper_keywords, utf8_without_bom, progress)
+
+
+def _parse(data: bytes | bytearray, path: str, ansi_codepage: str, accept_upper_keywords: bool,
+           utf8_without_bom: bool, progress: Progress) -> ParseResult:
     report = Reporter(path)
     decoded = decode_reg_bytes(data, path, ansi_codepage, report, utf8_without_bom)
     split = split_lines(decoded.text, report)

@@ -10,17 +10,19 @@ listed at the end. ``claim`` has the shape of ``records.cells.Follow``: the reco
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from ...errors import HiveFormatError
 from ...progress import QUIET, Progress
 from ..hive.space import CellSpace
-from ..records.bins import file_offset
+from ..records.bins import HBIN_BASE, HBIN_HEADER_SIZE, file_offset
 from ..records.cells import CELL_ALIGN, KIND_NAMES, SK_CELL
 from ..records.problems import Described, describe
 from .report import Collector
 
 MAX_SHOWN_PATH = 300  # characters of a key path shown in one message
+_I32 = struct.Struct("<i")
 
 
 class Context:
@@ -33,6 +35,7 @@ class Context:
         self.out = out
         # One byte per 8-byte cell slot: bounded by the file size, unlike a set of offsets.
         self.marks = bytearray(space.end // CELL_ALIGN + 1)
+        self._end, self._starts = space.end, space.start_marks  # for claim's sound case
         # sk cell -> [keys using it, first nk file offset, its path]: a list, counted up in place
         self.sk_users: dict[int, list[Any]] = {}
 
@@ -45,14 +48,21 @@ class Context:
         ``what`` names the pointer; it may be a function, so that the description of the
         hundreds of thousands of sound pointers in a big hive is never built.
         """
-        try:
-            at, length = self.space.payload(cell, "pointer")
-        except HiveFormatError:
-            try:  # again, only to get the engine's explanation with the real description
-                self.space.payload(cell, f"{describe(what)} (cell offset 0x{cell:x})")
-            except HiveFormatError as err:
-                self.out.add(code, where, err.detail)
-            return None
+        # CellSpace.payload's sound case, on the space's own cell map (a check follows every
+        # pointer of the hive once: the call it saves counts).
+        if HBIN_HEADER_SIZE <= cell < self._end and not cell & 7 and self._starts[cell >> 3]:
+            size = _I32.unpack_from(self.buf, HBIN_BASE + cell)[0]
+            if size < 0:
+                at, length = HBIN_BASE + cell + 4, -size - 4
+            else:
+                self._refuse(cell, what, where, code)
+                return None
+        else:
+            try:
+                at, length = self.space.payload(cell, "pointer")  # maps the cell's bin first
+            except HiveFormatError:
+                self._refuse(cell, what, where, code)
+                return None
         slot = cell // CELL_ALIGN
         used_as = self.marks[slot]
         if used_as and not (used_as == kind == SK_CELL):
@@ -65,6 +75,13 @@ class Context:
             return None
         self.marks[slot] = kind
         return at, length
+
+    def _refuse(self, cell: int, what: Described, where: int | None, code: str) -> None:
+        """Report why ``cell`` cannot be followed, in the engine's words."""
+        try:  # again, only to get the engine's explanation with the real description
+            self.space.payload(cell, f"{describe(what)} (cell offset 0x{cell:x})")
+        except HiveFormatError as err:
+            self.out.add(code, where, err.detail)
 
     def mark_quietly(self, cell: int, kind: int) -> None:
         """Count a cell as used when a pointer that nothing reads still holds it."""

@@ -170,8 +170,11 @@ def _check_subkeys(ctx: Context, key: CheckedKey) -> list[CheckedKey]:
             )
         previous = order
         _check_entry_word(ctx, word, signature, leaf, child)
-        max_name = max(max_name, 2 * name_length if flags & KEY_COMP_NAME else name_length)
-        max_class = max(max_class, class_length)
+        name_size = 2 * name_length if flags & KEY_COMP_NAME else name_length
+        if name_size > max_name:
+            max_name = name_size
+        if class_length > max_class:
+            max_class = class_length
         children.append(child)
     if key.fields.max_subkey_name < max_name or key.fields.max_subkey_class < max_class:  # rare: then tell which
         _check_maximum(ctx, key, key.fields.max_subkey_name, "largest subkey name", max_name)

@@ -8,12 +8,15 @@ Loops run over what the value list cell holds, not over the key's value count, s
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ..records.bins import HBIN_BASE
 from ..records.cells import NIL, VK_CELL
 from ..records.data import data_problems
 from ..records.lists import value_list_problems
 from ..records.names import upcase
 from ..records.nk import KEY_PREDEF_HANDLE
+from ..records.problems import Described
 from ..records.vk import VALUE_COMP_NAME, vk_problems
 from .context import CheckedKey, Context
 
@@ -37,35 +40,42 @@ def check_values(ctx: Context, key: CheckedKey) -> tuple[list[str], int, int]:
     max_name = max_data = 0
     # How messages name what is wrong, made once per key (and into text only for a message).
     label = key.described
-    in_list, unnamed, named = ("value list entry of", label), ("value of", label), key.value_label
+    described = (("value list entry of", label), ("value of", label), key.value_label)
     where = list_cell + HBIN_BASE  # file_offset, inlined
-    buf, minor, claim, out = ctx.buf, ctx.minor, ctx.claim, ctx.out
-    # One value at a time: its cell, record and data, each checked by its own problem function.
-    # (One loop, not a function per value: a check of a big hive runs it millions of times.)
     for vk_cell in cells:
-        got = claim(vk_cell, in_list, VK_CELL, where)
-        if got is None:
+        value = _check_value(ctx, vk_cell, where, described)
+        if value is None:
             continue
-        at, length = got
-        name, vk, problems = vk_problems(buf, at, length, unnamed, named)
-        if problems:  # nearly always empty: no call
-            out.extend(problems)
-        if name is None:
-            continue
-        _, name_length, size_field, data_field, value_type, flags = vk  # vk.READ_FIELDS
-        _, problems = data_problems(buf, size_field, data_field, value_type, minor, at - 4, claim, (named, name))
-        if problems:
-            out.extend(problems)
+        name, name_size, data_size, vk_at = value
         folded = upcase(name)
         if folded in seen:
-            out.add("E-VK-DUPLICATE", at - 4,
-                    f"key {key.shown} has two values named {name!r} (names are case-insensitive)")
+            ctx.out.add(
+                "E-VK-DUPLICATE", vk_at, f"key {key.shown} has two values named {name!r} (names are case-insensitive)"
+            )
         seen.add(folded)
         names.append(name)
-        # The "largest value name" field counts UTF-16 bytes even for compressed names (4.4).
-        name_size = 2 * name_length if flags & VALUE_COMP_NAME else name_length
-        if name_size > max_name:
-            max_name = name_size
-        if size_field & 0x7FFFFFFF > max_data:
-            max_data = size_field & 0x7FFFFFFF
+        max_name = max(max_name, name_size)
+        max_data = max(max_data, data_size)
     return names, max_name, max_data
+
+
+def _check_value(ctx: Context, cell: int, where: int, described: tuple[Described, Described, Callable[[str], str]]
+                 ) -> tuple[str, int, int, int] | None:
+    entry, record, owner = described
+    got = ctx.claim(cell, entry, VK_CELL, where)
+    if got is None:
+        return None
+    at, length = got
+    name, fields, problems = vk_problems(ctx.buf, at, length, record, owner)
+    if problems:  # nearly always empty: no call
+        ctx.out.extend(problems)
+    if name is None:
+        return None
+    _, name_length, size_field, data_field, value_type, flags = fields  # vk.READ_FIELDS
+    _, problems = data_problems(ctx.buf, size_field, data_field, value_type, ctx.minor, at - 4, ctx.claim,
+                                (owner, name))
+    if problems:  # nearly always empty: no call
+        ctx.out.extend(problems)
+    # The "largest value name" field counts UTF-16 bytes even for compressed names (4.4).
+    name_size = 2 * name_length if flags & VALUE_COMP_NAME else name_length
+    return name, name_size, size_field & 0x7FFFFFFF, at - 4

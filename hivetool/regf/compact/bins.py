@@ -23,12 +23,6 @@ _I32 = struct.Struct("<i")
 BATCH_BYTES = 1 << 20
 OPEN_BINS = 64
 MIN_CELL = 8
-# The room of an open bin is kept as one int, ``free << ROOM_SHIFT | number``: ints sort as the
-# pairs (free, number) would, and compare and allocate far faster than tuples (every cell of a
-# rewrite is placed through the sorted list of them). Bin numbers stay below 2**20 (a hive
-# holds at most 4 GiB), so 32 bits are plenty.
-ROOM_SHIFT = 32
-_NUMBER = (1 << ROOM_SHIFT) - 1
 
 
 class BinWriter:
@@ -37,23 +31,22 @@ class BinWriter:
         self.timestamp = timestamp  # the first bin keeps a copy of the header's time (2.1)
         self.end = 0  # cell offset where the next new bin starts
         # The open bins by number (numbers grow with the offset): where each starts, its
-        # next free offset, its end; and their room (free bytes, number) sorted, for best fit.
+        # next free offset, its end; and (free bytes, number) sorted, for best fit.
         self._first_open = 0
         self._starts: list[int] = []
         self._cursors: list[int] = []
         self._ends: list[int] = []
         self._bins: dict[int, bytearray] = {}
-        self._room: list[int] = []  # free << ROOM_SHIFT | number
+        self._room: list[tuple[int, int]] = []
         self._ready = bytearray()  # finished bins not yet handed out
 
     def put(self, length: int, payload: bytes | bytearray | memoryview | None = None) -> int:
         """Place a cell for ``length`` payload bytes and, when emitting, write ``payload``."""
         size = (length + 11) & ~7  # cell_size_for, inlined: this runs for every cell
         room = self._room
-        i = bisect_left(room, size << ROOM_SHIFT)  # the first bin with at least ``size`` free
+        i = bisect_left(room, (size,))  # (size,) sorts before every (size, number)
         if i < len(room):
-            entry = room.pop(i)
-            free, number = entry >> ROOM_SHIFT, entry & _NUMBER
+            free, number = room.pop(i)
         else:
             number = self._open_bin(size)
             free = self._ends[number] - self._cursors[number]
@@ -61,7 +54,7 @@ class BinWriter:
         cell = cursors[number]
         cursors[number] = cell + size
         if free - size >= MIN_CELL:
-            insort(room, (free - size) << ROOM_SHIFT | number)
+            insort(room, (free - size, number))
         if self.emit:
             binbuf, at = self._bins[number], cell - self._starts[number]
             _I32.pack_into(binbuf, at, -size)
@@ -90,7 +83,7 @@ class BinWriter:
         self._first_open += 1
         start, cursor, end = self._starts[number], self._cursors[number], self._ends[number]
         if end - cursor >= MIN_CELL:
-            self._room.remove((end - cursor) << ROOM_SHIFT | number)
+            self._room.remove((end - cursor, number))
         if self.emit:
             binbuf = self._bins.pop(number)
             if end > cursor:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
-from typing import Iterator, NamedTuple
+from functools import partial
+from typing import Any, Callable, Iterator, NamedTuple
 
 from ...errors import HiveFormatError, RefusedUnsafe
 from ...progress import QUIET, Progress
@@ -42,6 +43,7 @@ MAX_SEGMENTS = 0xFFFF  # the db segment count is 16 bits (regf-format 6.3)
 SAMPLE_KEYS = 100  # keys whose values --verify compares through the independent readers
 SAMPLE_VALUES_PER_KEY = 20
 _SAMPLE_MAX_DEPTH = 512
+_VK_SIZE = VK.size
 
 
 @dataclass
@@ -86,12 +88,18 @@ def _readers_show(value_type: int, length: int) -> bool:
 
 
 class _NkFields(NamedTuple):
+    """What a key's nk is written from, besides the cells the layout gives it."""
+
     key_index: int  # not "index", which would hide tuple.index
     key: KeyRecord
     name_bytes: bytes
     compressed: bool
     subkey_count: int
     values: list[ValueRecord]
+
+
+# Made for every key a layout writes: straight from a tuple in field order (see source.make_key).
+_new_nk_fields: Callable[[tuple[Any, ...]], _NkFields] = partial(tuple.__new__, _NkFields)
 
 
 class _Layout:
@@ -133,35 +141,12 @@ class _Layout:
             handle = self.handles[index]
             key = source.key(handle)
             children = self._ordered(source.children(handle, key), handle)
-            longest_name = longest_class = 0
-            for child in children:
-                self.handles.append(child.handle)
-                self.parents.append(index)
-                self.words.append(entry_key(self.leaf_type, child.name))
-                name_size = utf16_size(child.name)
-                if name_size > longest_name:
-                    longest_name = name_size
-                if child.class_length > longest_class:
-                    longest_class = child.class_length
-            self.child_counts.append(len(children))
-            self.max_child_name.append(min(longest_name, 0xFFFF))
-            self.max_child_class.append(longest_class)
+            self._add_children(index, children)
             self._count_security(key.security)
             if key.class_length:
                 source.class_bytes(handle, key)  # checked now, so pass 2 cannot fail half-way
             values = source.values(handle, key)
-            names: set[str] = set()
-            for value in values:
-                source.check_value(value)
-                if value.length > SEGMENT_SIZE:  # anything smaller fits every version in one cell
-                    self._check_fits(value, index)
-                folded = upcase(value.name)
-                if folded in names:
-                    raise HiveFormatError(
-                        f"key {self.path_of(index)!r} has two values named {value.name!r} (names are "
-                        "case-insensitive)", source.where(handle),
-                    )
-                names.add(folded)
+            self._check_values(index, handle, values)
             self.summary.values += len(values)
             self.cells.append(self._put_key(bins, index, key, values, len(self.handles) - len(children)))
             index += 1
@@ -169,6 +154,41 @@ class _Layout:
         self.summary.keys = len(self.handles)
         self.summary.security_cells = len(self.descriptors)
         self.summary.hbins_size = bins.finish()
+
+    def _add_children(self, index: int, children: list[Child]) -> None:
+        """Queue the children of key ``index`` (breadth first), with their list words, and note
+        the largest name and class among them for its nk."""
+        handles, parents, words, leaf_type = self.handles, self.parents, self.words, self.leaf_type
+        longest_name = longest_class = 0
+        for child in children:
+            handles.append(child.handle)
+            parents.append(index)
+            words.append(entry_key(leaf_type, child.name))
+            name_size = utf16_size(child.name)
+            if name_size > longest_name:
+                longest_name = name_size
+            if child.class_length > longest_class:
+                longest_class = child.class_length
+        self.child_counts.append(len(children))
+        self.max_child_name.append(min(longest_name, 0xFFFF))
+        self.max_child_class.append(longest_class)
+
+    def _check_values(self, index: int, handle: int, values: list[ValueRecord]) -> None:
+        """Check each value's data now, so pass 2 cannot fail half-way, and refuse what cannot
+        be written: a value too large for the version, two values of one name."""
+        source = self.source
+        names: set[str] = set()
+        for value in values:
+            source.check_value(value)
+            if value.length > SEGMENT_SIZE:  # anything smaller fits every version in one cell
+                self._check_fits(value, index)
+            folded = upcase(value.name)
+            if folded in names:
+                raise HiveFormatError(
+                    f"key {self.path_of(index)!r} has two values named {value.name!r} (names are "
+                    "case-insensitive)", source.where(handle),
+                )
+            names.add(folded)
 
     def _ordered(self, children: list[Child], handle: int) -> list[Child]:
         """Children in Windows order; a case-insensitive duplicate cannot be written."""
@@ -283,12 +303,12 @@ class _Layout:
         handle = self.handles[index]
         name_bytes, compressed = encode_name(key.name)
         count = self.child_counts[index] if emit else len(self.handles) - first_child
-        nk = _NkFields(index, key, name_bytes, compressed, count, values)
+        nk = _new_nk_fields((index, key, name_bytes, compressed, count, values)) if emit else None
         root_cell = None
         if index == 0:
             longest = max((utf16_size(value.name) for value in values), default=0)  # its values come later
             root_cell = bins.put(NK.size + len(name_bytes), self._nk_payload(nk, *self.root_refs, longest)
-                                 if emit else None)
+                                 if nk else None)
         class_cell = NIL
         if key.class_length:
             class_cell = bins.put(key.class_length, source.class_bytes(handle, key) if emit else None)
@@ -304,7 +324,7 @@ class _Layout:
             return root_cell
         return bins.put(
             NK.size + len(name_bytes),
-            self._nk_payload(nk, class_cell, value_list, subkey_list, longest_name) if emit else None,
+            self._nk_payload(nk, class_cell, value_list, subkey_list, longest_name) if nk else None,
         )
 
     def _nk_payload(self, nk: "_NkFields", class_cell: int, value_list: int, subkey_list: int,
@@ -344,36 +364,37 @@ class _Layout:
         return bins.put(4 + 4 * len(leaves), pack_root(leaves) if emit else None)
 
     def _put_values(self, bins: BinWriter, values: list[ValueRecord], emit: bool) -> tuple[list[int], int]:
-        """Place each value's data and record; returns the vk cells and the longest name in
-        UTF-16 bytes (the nk's "largest value name", 4.4)."""
+        """Place (and with ``emit`` write) each value's data, then its record; returns the vk
+        cells and the longest name in UTF-16 bytes (the nk's "largest value name", 4.4).
+
+        One loop for all of a key's values, with nothing called that need not be: a rewrite
+        runs it for every value of the hive, twice."""
         cells = []
         longest = 0
+        big_data = self.minor >= 4  # uses_big_data(), inlined below
+        put, value_data, pack_vk = bins.put, self.source.value_data, VK.pack
         for value in values:
+            length = value.length
+            data = value_data(value) if emit else b""
+            if emit and len(data) != length:
+                raise HiveFormatError(f"value {value.name!r} changed size while it was being compacted")
+            if length <= 4:
+                size_field, data_field = INLINE | length, int.from_bytes(data.ljust(4, b"\0"), "little")
+            elif length <= SEGMENT_SIZE or not big_data:
+                size_field, data_field = length, put(length, data)
+            else:
+                size_field, data_field = length, self._put_big_data(bins, data, length, emit)
             name_bytes, compressed = encode_name(value.name)
-            cells.append(self._put_value(bins, value, name_bytes, compressed, emit))
+            payload = None
+            if emit:  # records.vk.new_vk, packed here without its keyword round trip
+                payload = pack_vk(name_length=len(name_bytes), flags=vk_flags(value.flags, compressed, name_bytes),
+                                  data_size=size_field, data=data_field, type=value.type) + name_bytes
+            cells.append(put(_VK_SIZE + len(name_bytes), payload))
             # A Latin-1 name takes one UTF-16 unit a character: utf16_size without encoding again.
             size = 2 * len(name_bytes) if compressed else len(name_bytes)
             if size > longest:
                 longest = size
         return cells, longest
-
-    def _put_value(self, bins: BinWriter, value: ValueRecord, name_bytes: bytes, compressed: bool,
-                   emit: bool) -> int:
-        length = value.length
-        data = self.source.value_data(value) if emit else b""
-        if emit and len(data) != length:
-            raise HiveFormatError(f"value {value.name!r} changed size while it was being compacted")
-        if length <= 4:
-            size_field, data_field = INLINE | length, int.from_bytes(data.ljust(4, b"\0"), "little")
-        elif not uses_big_data(length, self.minor):
-            size_field, data_field = length, bins.put(length, data)
-        else:
-            size_field, data_field = length, self._put_big_data(bins, data, length, emit)
-        payload = None
-        if emit:  # records.vk.new_vk, packed here without its keyword round trip
-            payload = VK.pack(name_length=len(name_bytes), flags=vk_flags(value.flags, compressed, name_bytes),
-                              data_size=size_field, data=data_field, type=value.type) + name_bytes
-        return bins.put(VK.size + len(name_bytes), payload)
 
     def _put_big_data(self, bins: BinWriter, data: bytes, length: int, emit: bool) -> int:
         count = -(-length // SEGMENT_SIZE)

@@ -63,9 +63,9 @@ class Child(NamedTuple):
 
 # Made per key and value of a rewrite, twice: straight from a tuple in field order, without the
 # keyword handling of a NamedTuple's constructor (as the engine makes its Values).
-_new_key: Callable[[tuple[Any, ...]], KeyRecord] = partial(tuple.__new__, KeyRecord)
-_new_value: Callable[[tuple[Any, ...]], ValueRecord] = partial(tuple.__new__, ValueRecord)
-_new_child: Callable[[tuple[Any, ...]], Child] = partial(tuple.__new__, Child)
+make_key: Callable[[tuple[Any, ...]], KeyRecord] = partial(tuple.__new__, KeyRecord)
+make_value: Callable[[tuple[Any, ...]], ValueRecord] = partial(tuple.__new__, ValueRecord)
+make_child: Callable[[tuple[Any, ...]], Child] = partial(tuple.__new__, Child)
 _CLASS_FIELDS = NK.view("class_cell", "class_length")  # what a parent reads of each child
 
 
@@ -180,7 +180,7 @@ class HiveSource:
 
     def key(self, handle: int) -> KeyRecord:
         rec, name, at = self._nk(handle, "key node")
-        return _new_key((  # KeyRecord's fields in order
+        return make_key((  # KeyRecord's fields in order
             name,
             rec.flags,
             rec.timestamp,
@@ -216,7 +216,7 @@ class HiveSource:
                     file_offset(cell),
                 )
             class_cell, class_length = _CLASS_FIELDS(self.buf, child_at)
-            out.append(_new_child((cell, name, class_length if class_cell != NIL else 0)))
+            out.append(make_child((cell, name, class_length if class_cell != NIL else 0)))
         return out
 
     def values(self, handle: int, key: KeyRecord) -> list[ValueRecord]:
@@ -234,7 +234,7 @@ class HiveSource:
             if problems or name is None:  # as in _nk
                 name = required(name, problems, TOLERATED)
             _, _, size_field, data_field, value_type, flags = fields  # vk.READ_FIELDS
-            out.append(_new_value((name, value_type, size_field & 0x7FFFFFFF, flags, (size_field, data_field, vk_at))))
+            out.append(make_value((name, value_type, size_field & 0x7FFFFFFF, flags, (size_field, data_field, vk_at))))
         return out
 
     def _data(self, value: ValueRecord, read: bool) -> bytes:

@@ -5,7 +5,7 @@ from typing import Iterable
 
 from ..hive.create import default_descriptor
 from ..records.nk import ROOT_FLAGS
-from .source import Child, KeyRecord, ValueRecord
+from .source import Child, KeyRecord, ValueRecord, make_child, make_key, make_value
 
 
 class TreeSource:
@@ -42,16 +42,21 @@ class TreeSource:
     def where(self, handle: int) -> int | None:
         return None
 
+    # The records are made from tuples in field order (see source.make_key): a layout asks for
+    # every key and value twice.
     def key(self, handle: int) -> KeyRecord:
-        flags = ROOT_FLAGS if handle == self.root() else 0
-        name = self.root_name if handle == self.root() else self.name(handle)
-        return KeyRecord(name=name, flags=flags, timestamp=self.timestamp)
+        root = handle == self.root()
+        name = self.root_name if root else self.name(handle)
+        # KeyRecord(name=name, flags=ROOT_FLAGS or 0, timestamp=self.timestamp), the rest defaults
+        return make_key((name, ROOT_FLAGS if root else 0, self.timestamp, 0, 0, 0, 0, 0, 0, None, None))
 
     def children(self, handle: int, key: KeyRecord) -> list[Child]:
-        return [Child(child, self.name(child), 0) for child in self.child_handles(handle)]
+        name = self.name
+        return [make_child((child, name(child), 0)) for child in self.child_handles(handle)]
 
     def values(self, handle: int, key: KeyRecord) -> list[ValueRecord]:
-        return [ValueRecord(name, value_type, len(data), 0, data) for name, value_type, data in self.value_items(handle)]
+        return [make_value((name, value_type, len(data), 0, data))
+                for name, value_type, data in self.value_items(handle)]
 
     def check_value(self, value: ValueRecord) -> None:
         return None

@@ -189,6 +189,11 @@ class CellSpace:
             raise HiveFormatError(f"{describe(what)} points at a free cell", file_offset(cell))
         return HBIN_BASE + cell + 4, -size - 4
 
+    def free_cells(self) -> list[int]:
+        """The free cells of the mapped bins that allocation has not taken or refused, in file
+        order: after :meth:`map_all` on a hive not edited, every free cell of its sound bins."""
+        return sorted(cell for _, cell in self._free)
+
     def iter_cells(self) -> Iterator[tuple[int, int]]:
         """Every cell of every sound bin region as (cell offset, signed size)."""
         for index in range(len(self.bins)):

@@ -64,12 +64,7 @@ def tile_bin(
     """
     starts: array[int] = array("I")
     free: list[tuple[int, int]] = []
-    # Every cell starts on an 8-byte boundary, so every size field is a whole word of the bin:
-    # one copy of the bin as an array of words is read by index, several times faster per cell
-    # than a struct call (a walk over a hive tiles every one of its hundreds of thousands).
-    words = array("i", buf[HBIN_BASE + start : HBIN_BASE + start + ((end - start) & ~3)])
-    if _BIG_ENDIAN:
-        words.byteswap()
+    words = region_words(buf, start, end)
     append = starts.append
     at = start
     while at < end:
@@ -84,6 +79,20 @@ def tile_bin(
             free.append((length, at))
         at += length
     return starts, free, None
+
+
+def region_words(buf: ReadBuffer, start: int, end: int) -> array[int]:
+    """The 32-bit words from cell offset ``start`` to ``end``, as signed numbers: the word of
+    the cell at ``cell`` is ``words[(cell - start) >> 2]``.
+
+    Every cell starts on an 8-byte boundary, so every size field is a whole word: one copy of
+    a bin as an array is read by index several times faster per cell than a struct call (a
+    walk over a hive tiles every one of its hundreds of thousands of cells).
+    """
+    words = array("i", buf[HBIN_BASE + start : HBIN_BASE + start + ((end - start) & ~3)])
+    if _BIG_ENDIAN:  # sizes are little-endian
+        words.byteswap()
+    return words
 
 
 def _tiling_problem(at: int, end: int, size: int, length: int) -> HiveFinding:

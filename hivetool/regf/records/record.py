@@ -50,13 +50,17 @@ class Record:
             at += self._one[field].size
         self.struct = struct.Struct("<" + "".join(self.codes.values()))
         self.size = self.struct.size
-        # The class of what unpack returns: a tuple whose fields have the declared names.
-        self.Tuple = namedtuple(name, self.fields)  # type: ignore[misc]
         self.signature: bytes | None = self.defaults.get("signature")
-        # pack and pack_into are made when first used (see __getattr__): compiling them for
-        # every record at import would slow every command's start for the few that write.
+        # Tuple, pack and pack_into are made when first used (see __getattr__): building them
+        # for every record at import would slow every command's start for the few that use them.
+
+    # The class of what unpack returns: a tuple whose fields have the declared names.
+    Tuple: Any
 
     def __getattr__(self, name: str) -> Any:
+        if name == "Tuple":
+            self.Tuple = namedtuple(self.name, self.fields)  # type: ignore[misc]
+            return self.Tuple
         if name in ("pack", "pack_into"):
             self.pack, self.pack_into = _packers(self)
             return getattr(self, name)
