@@ -13,6 +13,7 @@ Each hive is a new 1.5 hive with a key and two values of its own (8 KiB). Files 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -106,6 +107,9 @@ def main() -> int:
     parser.add_argument("--dask", action="store_true", help="also run on a local two-worker Dask cluster")
     parser.add_argument("--write", action="store_true", help="rewrite bench/RESULTS_batch.md")
     args = parser.parse_args()
+    # Measure hivetool as installed, its bytecode cached (pip compiles it at install; with
+    # PYTHONDONTWRITEBYTECODE a fresh checkout would compile every module in every worker).
+    compileall.compile_dir(str(HERE.parent / "hivetool"), quiet=1)
     work = Path(tempfile.mkdtemp(prefix="hivetool-bench-batch-", dir=SCRATCH))
     try:
         folder = work / "hives"

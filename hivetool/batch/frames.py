@@ -11,9 +11,18 @@ _LENGTH = struct.Struct(">I")
 Message = dict[str, Any]  # a task, a result, or a worker's word (ready, the target's sha256)
 
 
-def write_frame(fd: int, message: Any) -> None:
+def encode_frame(message: Any) -> bytes:
     body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    data = memoryview(_LENGTH.pack(len(body)) + body)
+    return _LENGTH.pack(len(body)) + body
+
+
+def write_frame(fd: int, message: Any) -> None:
+    write_bytes(fd, encode_frame(message))
+
+
+def write_bytes(fd: int, data_bytes: bytes) -> None:
+    """All of ``data_bytes`` (several frames may go in one write)."""
+    data = memoryview(data_bytes)
     while data:
         written = os.write(fd, data)
         data = data[written:]

@@ -18,7 +18,7 @@ from collections import deque
 from typing import Iterable, Iterator
 
 from ..errors import HiveIOError
-from .frames import FrameReader, Message, write_frame
+from .frames import FrameReader, Message, encode_frame, write_bytes
 
 STARTUP_SECONDS = 120.0  # a worker not ready by then will not be (an import that hangs)
 _STARTUP_FAILURES = 3  # workers in a row that die before they are ready: the batch stops
@@ -52,11 +52,12 @@ class WorkerProcess:
     def fileno(self) -> int:
         return self.answers
 
-    def send(self, task: Message, timeout: float | None) -> None:
+    def send(self, tasks: list[Message], timeout: float | None) -> None:
+        """Queue ``tasks`` (one write for all of them)."""
         if not self.queue:
             self._started(timeout)
-        self.queue.append(task)
-        write_frame(self.tasks, task)
+        self.queue.extend(tasks)
+        write_bytes(self.tasks, b"".join(encode_frame(task) for task in tasks))
 
     def _started(self, timeout: float | None) -> None:
         """The head of the queue starts now."""
@@ -115,7 +116,10 @@ def failed(task: Message, sha: str | None, error: str, seconds: float | None = N
 class Pool:
     """``jobs`` workers for one command; reusable (``run`` may be called again) until closed."""
 
-    DEPTH = 2  # tasks in a worker's queue
+    # Tasks in a worker's queue: enough that the worker never waits for the batch, which can
+    # then read answers a few at a time (each wake-up of the batch takes a CPU from a worker).
+    DEPTH = 32
+    COALESCE = 0.004  # seconds the batch lets answers gather while every worker has work queued
 
     def __init__(self, jobs: int, command_words: list[str], timeout: float | None = None,
                  max_memory_mb: int | None = None, cwd: str | None = None) -> None:
@@ -165,12 +169,27 @@ class Pool:
             busy = sum(1 for worker in self.workers if worker.queue)
             while self.pending and len(self.workers) < min(self.jobs, len(self.pending) + busy):
                 self._start()
-            # Fill the idle workers first, then give each a second task to queue.
-            for depth in range(1, self.DEPTH + 1):
-                for worker in self.workers:
-                    if self.pending and worker.ready and len(worker.queue) < depth:
-                        worker.send(self.pending.popleft(), self.timeout)
+            self._top_up()
+            if self.workers and all(len(worker.queue) >= self.DEPTH // 2 for worker in self.workers):
+                time.sleep(self.COALESCE)
             yield from self._wait()
+
+    def _top_up(self) -> None:
+        """Refill the queue of each ready worker that is down to half its depth, up to its
+        share of what is left (a short batch is dealt evenly), in one write per worker."""
+        ready = [worker for worker in self.workers if worker.ready]
+        if not self.pending or not ready:
+            return
+        low = [worker for worker in ready if len(worker.queue) < self.DEPTH // 2]
+        if not low:
+            return
+        queued = sum(len(worker.queue) for worker in ready)
+        share = min(self.DEPTH, -(-(len(self.pending) + queued) // len(ready)))
+        for worker in sorted(low, key=lambda worker: len(worker.queue)):
+            count = min(len(self.pending), max(1, share - len(worker.queue)))
+            worker.send([self.pending.popleft() for _ in range(count)], self.timeout)
+            if not self.pending:
+                return
 
     def _wait(self) -> Iterator[Message]:
         now = time.monotonic()
