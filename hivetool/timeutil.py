@@ -41,8 +41,43 @@ def filetime_to_datetime(filetime: int) -> _dt.datetime:
 
 def filetime_to_iso(filetime: int) -> str:
     """ISO 8601 in UTC with a ``Z``; sub-second digits only when present."""
+    # A dump formats every key's time: the date comes from a cache by day (keys share days),
+    # the time of day from integer division; years from 9999 on take the datetime path.
+    days, ticks = divmod(filetime, _TICKS_PER_DAY)
+    date = _DATES.get(days)
+    if date is None:
+        date = _date_text(days)
+        if date is None:
+            return _iso_by_datetime(filetime)
+    seconds, frac = divmod(ticks, _TICKS_PER_SECOND)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    if frac:
+        return f"{date}T{hour:02d}:{minute:02d}:{second:02d}." + f"{frac:07d}".rstrip("0") + "Z"
+    return f"{date}T{hour:02d}:{minute:02d}:{second:02d}Z"
+
+
+_TICKS_PER_DAY = 86_400 * _TICKS_PER_SECOND
+_DATES: dict[int, str] = {}  # days since 1601-01-01 -> "YYYY-MM-DD"
+_DATES_KEPT = 100_000
+_ORDINAL_1601 = 584_389  # datetime.date(1601, 1, 1).toordinal()
+_LAST_DAY = 3_067_305  # 9998-12-31, days since 1601-01-01: later dates take the datetime path
+
+
+def _date_text(days: int) -> str | None:
+    if not 0 <= days <= _LAST_DAY:
+        return None
+    import datetime as _dt
+
+    date = _dt.date.fromordinal(_ORDINAL_1601 + days).isoformat()
+    if len(_DATES) < _DATES_KEPT:
+        _DATES[days] = date
+    return date
+
+
+def _iso_by_datetime(filetime: int) -> str:
+    """Years 9999 on (clamped there): the time without sub-second digits."""
     moment = filetime_to_datetime(filetime)
-    # not strftime: a dump formats every key's time, and the years here are 1601 to 9999
     text = (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
             f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
     frac = filetime % _TICKS_PER_SECOND

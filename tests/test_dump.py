@@ -134,3 +134,27 @@ json_values = st.recursive(
 @given(json_values)
 def test_pretty_is_what_json_dumps_writes(document):
     assert pretty(document) == json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _iso_reference(filetime: int) -> str:
+    """What dumps have always printed: the datetime's fields, sub-second digits when present,
+    none from the year 9999 on (where times past the datetime range are clamped)."""
+    import datetime as dt
+
+    try:
+        moment = dt.datetime(1601, 1, 1) + dt.timedelta(microseconds=filetime // 10)
+    except OverflowError:
+        moment = dt.datetime.max
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0")
+    frac = filetime % 10_000_000
+    if frac and moment.year < 9999:
+        text += "." + f"{frac:07d}".rstrip("0")
+    return text + "Z"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(min_value=0, max_value=2**64 - 1) | st.integers(min_value=0, max_value=2_650_467_744_000_000_000))
+def test_filetime_text_is_what_it_was(filetime):
+    from hivetool.timeutil import filetime_to_iso
+
+    assert filetime_to_iso(filetime) == _iso_reference(filetime)
