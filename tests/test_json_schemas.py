@@ -129,7 +129,15 @@ def _forensic_outputs_validate(files: dict[str, Path], capsys) -> set[str]:
     jsonschema.validate(run_json(capsys, ["export", cut, "--salvage", "-o", d / "cut.reg", "--json"]),
                         schema("export"))
     jsonschema.validate(run_json(capsys, ["recover", cut, "--salvage", "--json"]), schema("recover"))
-    return {"recover", "timeline", "ls-salvage"}
+    whole = run_json(capsys, ["timeline", edited, "--deleted", "--json"])
+    jsonschema.validate(whole, schema("timeline-json"))
+    assert whole["events"] == [json.loads(line) for line in lines]  # the same events as --format jsonl
+    short = d / "short"  # cut inside its one bin: the salvaged timeline has problems to report
+    short.write_bytes(files["hive"].read_bytes()[:7000])
+    salvaged = run_json(capsys, ["timeline", short, "--salvage", "--json"])
+    jsonschema.validate(salvaged, schema("timeline-json"))
+    assert salvaged["events"] and salvaged["problems"]
+    return {"recover", "timeline", "timeline-json", "ls-salvage"}
 
 
 def test_image_and_replay_outputs_validate(tmp_path, capsys, corpus_copy):

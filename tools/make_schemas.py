@@ -136,6 +136,20 @@ KEY_CHANGE = obj("One key that differs.", {
         "values": arr("Its values.", obj("One value.", {"name": s("Value name."), **DATA["properties"]}))})),
 }, required=["path", "change", "old", "new", "values"])
 
+TIMELINE_EVENT = obj("One line of hivetool timeline --format jsonl (csv: the same fields as columns)", {
+        "time": s("The key's last-write time, ISO 8601."), "filetime": s("The same, as stored (FILETIME).", "integer"),
+        "hive": s("The hive file (an image: its path in the image)."),
+        "path": s("The key: its path in the hive, or for an image the full registry path; as far as it could be "
+                  "followed when `partial`."),
+        "partial": s("A deleted key whose path could not be followed to the root.", "boolean"),
+        "source": s("hive (a live key), deleted (--deleted: a key recover found) or log (--logs: a key state a "
+                    "transaction log holds)."),
+        "offset": s("File offset of the key node (in the state it was read from).", ["integer", "null"]),
+        "log": s("log: the log file.", NULLABLE_STR),
+        "sequence": s("log: the sequence number of the log entry (an old-format log: the log's).",
+                      ["integer", "null"])})
+
+
 SCHEMAS: dict[str, dict] = {
     "set": obj("hivetool set --json", {**WRITE, "changes": arr("Keys created and the value set, per location "
                                                                 "(two for CurrentControlSet in two sets).", CHANGE),
@@ -228,18 +242,11 @@ SCHEMAS: dict[str, dict] = {
         "items": arr("Every deleted key and value found, in file order, hive by hive.", RECOVERED),
         "problems": arr("What could not be read: pointers of the live tree that lead nowhere; with --salvage also "
                         "the damage found on opening.", PROBLEM)}),
-    "timeline": obj("One line of hivetool timeline --format jsonl (csv: the same fields as columns)", {
-        "time": s("The key's last-write time, ISO 8601."), "filetime": s("The same, as stored (FILETIME).", "integer"),
-        "hive": s("The hive file (an image: its path in the image)."),
-        "path": s("The key: its path in the hive, or for an image the full registry path; as far as it could be "
-                  "followed when `partial`."),
-        "partial": s("A deleted key whose path could not be followed to the root.", "boolean"),
-        "source": s("hive (a live key), deleted (--deleted: a key recover found) or log (--logs: a key state a "
-                    "transaction log holds)."),
-        "offset": s("File offset of the key node (in the state it was read from).", ["integer", "null"]),
-        "log": s("log: the log file.", NULLABLE_STR),
-        "sequence": s("log: the sequence number of the log entry (an old-format log: the log's).",
-                      ["integer", "null"])}),
+    "timeline": TIMELINE_EVENT,
+    "timeline-json": obj("hivetool timeline --json", {
+        "command": s("timeline"), "target": s("The TARGET."),
+        "events": arr("Every event, in the order --format jsonl gives them.", TIMELINE_EVENT),
+        "problems": arr("What could not be read (with --salvage: damaged parts), with file offsets.", PROBLEM)}),
     "get": obj("hivetool get --json", {**VALUE["properties"], "key": s("KEY as given.")}),
     "check": obj("hivetool check --json (an image: a list of these, each with `hive` and `mount`)", {
         "file": s("The hive file."), "clean": s("No findings at all.", "boolean"),

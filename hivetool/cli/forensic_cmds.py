@@ -15,7 +15,7 @@ from ..errors import UsageError
 from ..image.target import HiveTarget, Slot, Target
 from ..timeutil import filetime_to_iso
 from . import render
-from .common import guard_output, json_option, note, wait_option, warn
+from .common import emit_json, guard_output, json_option, note, wait_option, warn
 from .reg_cmds import root_option
 from .salvage import problem_json, report_salvage, salvage_option, warn_problems
 from .targets import open_for_read, refuse_over_target_files, warn_dirty
@@ -200,20 +200,22 @@ def _write_reg(reg_path: str, groups: list[tuple[Slot, str, Any]], reg_root: str
 @click.option("--deleted", is_flag=True, help="Also the deleted keys recover finds, marked as deleted.")
 @click.option("--logs", "with_logs", is_flag=True,
               help="Also the key states a dirty hive's transaction logs hold, with each log entry's sequence number.")
+@json_option
 @salvage_option
 @wait_option
 def timeline(hive_path: str, fmt: str, since: str | None, until: str | None, deleted: bool, with_logs: bool,
-             salvage: bool) -> None:
+             as_json: bool, salvage: bool) -> None:
     """Every key's last-write time, one line per key: TARGET is a hive or an image (every
     hive, full registry paths). The body format is what Sleuthkit's mactime reads:
     hivetool timeline SYSTEM | mactime -b - -z UTC -d 1970-01-02"""
-    from ..forensics.timeline import LiveCells, deleted_events, in_range, lines, live_events
+    from ..forensics.timeline import LiveCells, deleted_events, event_json, in_range, lines, live_events
     from ..timeutil import parse_timestamp
 
     first = parse_timestamp(since) if since else None
     last = parse_timestamp(until) if until else None
     target = open_for_read(hive_path, salvage=salvage)
     problems: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     header_done = False
     with closing(target):
         for slot in target.slots():
@@ -228,6 +230,9 @@ def timeline(hive_path: str, fmt: str, since: str | None, until: str | None, del
             if with_logs:
                 streams.append(_log_events(slot, hive, mount))
             for stream in streams:
+                if as_json:
+                    events.extend(event_json(event) for event in in_range(stream, first, last))
+                    continue
                 for line in lines(in_range(stream, first, last), fmt):
                     if fmt == "csv" and line.startswith("time,"):
                         if header_done:
@@ -237,6 +242,10 @@ def timeline(hive_path: str, fmt: str, since: str | None, until: str | None, del
             problems += [problem_json(slot.shown, found) for found in live.problems]
         sys.stdout.flush()
         warn_dirty(target)
+        if as_json:
+            problems += report_salvage(target, salvage, as_json=True)
+            emit_json({"command": "timeline", "target": hive_path, "events": events, "problems": problems})
+            return
         report_salvage(target, salvage)
     warn_problems(problems)
 
