@@ -30,10 +30,9 @@ from urllib.parse import quote, urlsplit
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the hive the viewer's tests expand is the one measured
 
-from hivetool.regf.hive import Hive  # noqa: E402
-from hivetool.regf.records.types import RegType  # noqa: E402
-from hivetool.timeutil import Clock  # noqa: E402
+from viewer_fixtures import wide_hive  # noqa: E402
 
 CORPUS = Path(os.environ.get("HIVETOOL_CORPUS", ROOT.parent / "shared" / "corpus"))
 SYSTEM = CORPUS / "mkorman90+regipy" / "regipy_tests" / "data" / "SYSTEM"
@@ -42,18 +41,6 @@ HIVETOOL = [str(ROOT / ".venv" / "bin" / "python"), "-c",
             "import sys; from hivetool.cli import entry_point; sys.argv[0] = 'hivetool'; entry_point()"]
 REPEATS = 20
 LOAD = 0.0
-
-
-def wide_hive(path: Path, count: int = 1000) -> None:
-    """A hive whose key ``Wide`` has ``count`` subkeys, each with two values and a subkey."""
-    hive = Hive.new(5, "ROOT", Clock(0x01DA_9B8C_0000_0000))
-    wide = hive.create_key("Wide")
-    for number in range(count):
-        child = wide.add_subkey(f"Item{number:05d}")
-        child.set("Name", RegType.SZ, f"item {number}")
-        child.set("Number", RegType.DWORD, number)
-        child.add_subkey("Below")
-    hive.save(path)
 
 
 class Viewer:
