@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, TypeVar
 
 import click
 
-from .. import jsontext
 from ..errors import EXIT_FINDINGS, NotFound, UsageError
 from ..image.target import HiveTarget, Location, Slot, Target
-from . import dump, render
+from . import render
 from .common import emit_json, json_option, replay_option, stdout_binary, wait_option
 from .completion import complete_key
 from .progress_bar import progress_for_terminal
@@ -21,6 +20,7 @@ from .salvage import refuse_with_replay, report_salvage, salvage_option
 from .targets import open_for_read, say_control_sets, user_option, warn_dirty
 
 if TYPE_CHECKING:
+    from . import dump
     from ..regf.check import CheckReport
     from ..regf.hive.model import Key, Value
 
@@ -137,6 +137,9 @@ def ls_(hive_path: str, key_path: str, recursive: bool, user: str | None, as_jso
     refuse_with_replay(salvage, replay_logs, log_paths)
     target = open_for_read(hive_path, replay_logs, log_paths, user, salvage=salvage)
     with closing(target):
+        from .. import jsontext  # only ls needs these: get, info and check start without them
+        from . import dump
+
         listing = _listing(target, key_path, recursive)
         first = next(listing, None)  # finds KEY (or fails) before anything is printed
         warn_dirty(target)
@@ -172,6 +175,8 @@ def _flushing_first(items: Iterable[T]) -> Iterator[T]:
 
 def _listing(target: Target, key_path: str, recursive: bool) -> Iterator[dump.Entry]:
     """KEY and, with ``recursive``, every key below it, each rendered only as asked."""
+    from . import dump
+
     virtual = getattr(target, "virtual_key", lambda path: None)(key_path)
     if virtual is not None:
         shown, children = virtual
@@ -223,6 +228,7 @@ def _merged(target: Target, key_path: str, locations: list[Location], recursive:
         except NotFound:  # absent on one side: the other side shows
             continue
     from ..paths import normalize_path
+    from . import dump
 
     shown = normalize_path(key_path).path
     yield dump.MergedEntry(shown, keys)
