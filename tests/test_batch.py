@@ -299,6 +299,22 @@ def test_a_results_file_another_batch_writes_is_refused(tmp_path, capsys):
     assert "another batch is writing this results file" in capsys.readouterr().err
 
 
+def test_a_results_file_over_an_input_is_refused(tmp_path, capsys):
+    """--out may not name a target (also through a hard link), a hive, a WIM, a folder or a
+    device: exit 2 before anything runs, and the file is unchanged."""
+    hive = tmp_path / "SYSTEM"
+    shutil.copyfile(SAMPLES / "SYSTEM", hive)
+    other = tmp_path / "elsewhere.dat"
+    shutil.copyfile(SAMPLES / "SOFTWARE", other)
+    linked = tmp_path / "results.jsonl"
+    os.link(hive, linked)
+    before = hive.read_bytes()
+    for out in (hive, linked, other, tmp_path, "/dev/null"):
+        assert main(["batch", str(hive), "--out", str(out), "--", "check"]) == 2, out
+        assert "--out" in capsys.readouterr().err
+    assert hive.read_bytes() == before and other.read_bytes() == (SAMPLES / "SOFTWARE").read_bytes()
+
+
 def test_a_missing_or_unreadable_target_is_a_result(tmp_path):
     done = run("batch", tmp_path / "gone", SAMPLES / "SYSTEM", "--", "check")
     assert done.returncode == 0
