@@ -15,6 +15,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import oracles
 from corpus import corpus_dir, corpus_path, files_with_role, require_corpus, role_params
@@ -436,3 +438,50 @@ def test_bulk_building(minor, tmp_path):
     assert check_file(path).clean
     for reader in oracles.FULL_READERS:
         oracles.agree(reader, path, oracles.read_own(path))
+
+
+class _TupleBestFit:
+    """The bin layout rule as first written, on (free bytes, bin number) pairs: the model the
+    writer's packed-int bookkeeping must place every cell exactly like."""
+
+    def __init__(self) -> None:
+        self.end, self.first_open = 0, 0
+        self.cursors: list[int] = []
+        self.ends: list[int] = []
+        self.room: list[tuple[int, int]] = []
+
+    def put(self, length: int) -> int:
+        import bisect
+
+        size = (length + 11) & ~7
+        i = bisect.bisect_left(self.room, (size,))
+        if i < len(self.room):
+            free, number = self.room.pop(i)
+        else:
+            if len(self.cursors) - self.first_open >= 64:
+                number = self.first_open
+                self.first_open += 1
+                if self.ends[number] - self.cursors[number] >= 8:
+                    self.room.remove((self.ends[number] - self.cursors[number], number))
+            bin_size = max(4096, -(-(size + 32) // 4096) * 4096)
+            number = len(self.cursors)
+            self.cursors.append(self.end + 32)
+            self.ends.append(self.end + bin_size)
+            self.end += bin_size
+            free = bin_size - 32
+        cell = self.cursors[number]
+        self.cursors[number] = cell + size
+        if free - size >= 8:
+            bisect.insort(self.room, (free - size, number))
+        return cell
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([1, 4, 12, 20, 52, 60, 100, 1000, 4052]) | st.integers(min_value=1, max_value=20_000),
+                min_size=1, max_size=3_000))
+def test_bin_writer_places_cells_as_the_best_fit_rule(lengths):
+    from hivetool.regf.compact.bins import BinWriter
+
+    writer, model = BinWriter(emit=False), _TupleBestFit()
+    assert [writer.put(length) for length in lengths] == [model.put(length) for length in lengths]
+    assert writer.finish() == model.end
