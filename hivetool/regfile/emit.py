@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..errors import RefusedUnsafe
+from ..utf16 import decode_le, encode_le
 from .encoding import windows_ansi_errors
 from .patch import CREATE_KEY, DELETE_KEY, DELETE_VALUE, SET_VALUE, Patch
 
@@ -64,7 +65,7 @@ def utf16_units(text: str) -> int:
     """Length in UTF-16 code units, the unit regedit counts columns in (8.1)."""
     if text.isascii():
         return len(text)
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+    return len(encode_le(text)) // 2
 
 
 def escape(text: str) -> str:
@@ -226,7 +227,7 @@ class RegWriter:
 
     def _sz_text(self, key: str, name: str, data: bytes) -> str | None:
         """The quoted-string text for REG_SZ data, or None when only hex keeps it exact."""
-        whole = data[: len(data) & ~1].decode("utf-16-le", "surrogatepass")
+        whole = decode_le(data[: len(data) & ~1])
         text = whole.split("\0", 1)[0]
         exact = len(data) % 2 == 0 and whole == text + "\0"
         if exact and (not self.ansi or self._fits(text)):
@@ -251,7 +252,7 @@ class RegWriter:
     def _string_bytes(self, key: str, name: str, value_type: int, data: bytes) -> bytes:
         """The bytes written after ``hex(1/2/7):``: as stored in 5.00, as ANSI in REGEDIT4 (7)."""
         if self.ansi:
-            whole = data[: len(data) & ~1].decode("utf-16-le", "surrogatepass")
+            whole = decode_le(data[: len(data) & ~1])
             try:
                 # The importer reads these bytes with the same mapping (reg-format 5.5).
                 ansi = whole.encode(self.codepage, self._errors)
@@ -284,7 +285,7 @@ class RegWriter:
                 return text.encode(self.codepage, self._errors)
             except UnicodeEncodeError:
                 return text.encode(self.codepage, "replace")
-        return text.encode("utf-16-le", "surrogatepass")
+        return encode_le(text)
 
     def _start(self) -> bytes:
         """What comes before the first character: the BOM of a 5.00 file (reg-format 8)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from ..errors import RegFileError
 from ..gcpause import collector_paused
 from ..progress import QUIET, Progress
+from ..utf16 import encode_le
 from .diagnostics import CODES, ERROR, WARNING, Diagnostic, LineProblem, Reporter
 from .encoding import decode_reg_bytes, split_lines
 from .keys import resolve_key_path
@@ -165,4 +166,4 @@ def _read_win31(lines: list[str], patch: Patch, report: Reporter) -> None:
         report.notes(lineno, resolved.notes)
         origin = Origin(report.path, lineno)
         patch.create_key(resolved.full, origin)
-        patch.set_value(resolved.full, "", REG_SZ, (line[pos:] + "\0").encode("utf-16-le", "surrogatepass"), origin)
+        patch.set_value(resolved.full, "", REG_SZ, encode_le(line[pos:] + "\0"), origin)

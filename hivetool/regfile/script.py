@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..progress import QUIET, Progress
+from ..utf16 import encode_le
 from .diagnostics import LineProblem, Note, Reporter
 from .encoding import DecodedFile, Lines
 from .keys import MAX_KEY_NAME, KeyPath, resolve_key_path
@@ -203,7 +204,7 @@ class ScriptReader:
         if dword is not None:
             value_type, data = REG_DWORD, int(dword, 16).to_bytes(4, "little")
         elif string is not None:
-            value_type, data = REG_SZ, (string + "\0").encode("utf-16-le", "surrogatepass")
+            value_type, data = REG_SZ, encode_le(string + "\0")
         else:
             value_type = int(hex_type, 16) if hex_type else REG_BINARY
             start = match.end()
@@ -229,7 +230,7 @@ class ScriptReader:
         if text[pos] == '"':
             value, after = read_quoted(text, pos + 1, "string", notes)
             expect_line_end(text, after, "R-STRING-TRAILING", "the closing quote")
-            return REG_SZ, (value + "\0").encode("utf-16-le", "surrogatepass"), index + 1
+            return REG_SZ, encode_le(value + "\0"), index + 1
         if text.startswith("dword:", pos):
             return REG_DWORD, read_dword(text, pos + 6), index + 1
         if text.startswith("hex:", pos) or text.startswith("hex(", pos):

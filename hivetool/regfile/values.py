@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ..utf16 import encode_le
 from .diagnostics import LineProblem, Note
 
 REG_SZ = 1
@@ -257,7 +258,7 @@ def finish_string_bytes(raw: bytes, unicode_file: bool, byte_codec: str, byte_er
         return raw
     if raw[-1] != 0:
         raw += b"\0"
-    return raw.decode(byte_codec, byte_errors).encode("utf-16-le", "surrogatepass")
+    return encode_le(raw.decode(byte_codec, byte_errors))
 
 
 def looks_like_utf16(raw: bytes) -> bool:

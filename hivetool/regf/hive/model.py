@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from ...errors import HiveFormatError, KeyNotFound, UsageError, ValueNotFound
 from ...timeutil import filetime_to_iso
+from ...utf16 import decode_le
 from ..records.bins import file_offset
 from ..records.cells import NIL
 from ..records.names import upcase
@@ -133,7 +134,7 @@ class Key:
         at, length = engine.space.payload(rec.class_cell, f"class name of {self!r}")
         if rec.class_length > length:
             raise HiveFormatError(f"class name length {rec.class_length} exceeds its cell", at - 4)
-        return bytes(engine.buf[at : at + rec.class_length]).decode("utf-16-le", "surrogatepass")
+        return decode_le(engine.buf[at : at + rec.class_length])
 
     @property
     @located

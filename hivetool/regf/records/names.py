@@ -11,6 +11,7 @@ import sys
 from array import array
 from functools import lru_cache
 
+from ...utf16 import decode_le, encode_be, encode_le
 from ._upcase_data import PAIRS
 
 MAX_KEY_NAME_CHARS = 255  # API limit (regf-format 4.3)
@@ -54,7 +55,7 @@ def sort_key(name: str) -> bytes:
     Big-endian code units compare byte-wise exactly as unsigned 16-bit numbers, and a
     prefix sorts first, which is the Windows rule.
     """
-    return upcase(name).encode("utf-16-be", "surrogatepass")
+    return encode_be(upcase(name))
 
 
 def same_name(a: str, b: str) -> bool:
@@ -73,7 +74,7 @@ def lh_hash(name: str) -> int:
     try:
         units: bytes | array[int] = upper.encode("latin-1")  # every code unit fits a byte
     except UnicodeEncodeError:
-        units = array("H", upper.encode("utf-16-le", "surrogatepass"))
+        units = array("H", encode_le(upper))
         if sys.byteorder == "big":
             units.byteswap()
     h = 0
@@ -88,7 +89,7 @@ def lf_hint(name: str) -> bytes:
     A code unit above U+00FF cannot be put in a byte; then Windows writes an all-zero hint
     (seen in a Windows 7 NTUSER.DAT), whose zero first byte makes it compare the full name.
     """
-    raw = name.encode("utf-16-le", "surrogatepass")[:8]
+    raw = encode_le(name)[:8]
     units = [raw[i] | raw[i + 1] << 8 for i in range(0, len(raw), 2)]
     if any(unit > 0xFF for unit in units):
         return bytes(4)
@@ -100,7 +101,7 @@ def encode_name(name: str) -> tuple[bytes, bool]:
     try:
         return name.encode("latin-1"), True
     except UnicodeEncodeError:
-        return name.encode("utf-16-le", "surrogatepass"), False
+        return encode_le(name), False
 
 
 def decode_name(raw: bytes, compressed: bool) -> str:
@@ -109,15 +110,15 @@ def decode_name(raw: bytes, compressed: bool) -> str:
     if compressed:
         return raw.decode("latin-1")
     if len(raw) % 2:
-        return raw[:-1].decode("utf-16-le", "surrogatepass") + "\ufffd"
-    return raw.decode("utf-16-le", "surrogatepass")
+        return decode_le(raw[:-1]) + "\ufffd"
+    return decode_le(raw)
 
 
 def utf16_size(name: str) -> int:
     """Bytes the name takes as UTF-16: the unit of the nk "largest name" fields."""
     if name.isascii():
         return 2 * len(name)  # one code unit a character, without encoding
-    return len(name.encode("utf-16-le", "surrogatepass"))
+    return len(encode_le(name))
 
 
 def check_key_name(name: str) -> str | None:

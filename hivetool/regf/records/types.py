@@ -10,6 +10,7 @@ import struct
 from typing import Any
 
 from ...errors import BadArgumentType, BadValueData, UsageError
+from ...utf16 import decode_le, encode_le
 
 
 class RegType(enum.IntEnum):
@@ -171,7 +172,7 @@ def parse_hex_bytes(text: str) -> bytes:
 
 def encode_text(text: str) -> bytes:
     """UTF-16LE with one terminating NUL, as Windows stores strings."""
-    return text.encode("utf-16-le", "surrogatepass") + b"\0\0"
+    return encode_le(text) + b"\0\0"
 
 
 def encode_multi(strings: list[str]) -> bytes:
@@ -201,14 +202,15 @@ def decode_text(raw: bytes) -> str:
     """Text of a string value, cut at the first NUL as Windows APIs show it."""
     if len(raw) % 2:
         raw = raw[:-1]
-    text = raw.decode("utf-16-le", "surrogatepass")
-    return text.split("\0", 1)[0]
+    text = decode_le(raw)
+    end = text.find("\0")  # not split(): no list made for every string value a dump shows
+    return text if end < 0 else text[:end]
 
 
 def decode_multi(raw: bytes) -> list[str]:
     if len(raw) % 2:
         raw = raw[:-1]
-    text = raw.decode("utf-16-le", "surrogatepass")
+    text = decode_le(raw)
     if text.endswith("\0\0"):
         text = text[:-2]
     elif text.endswith("\0"):
