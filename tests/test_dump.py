@@ -158,3 +158,13 @@ def test_filetime_text_is_what_it_was(filetime):
     from hivetool.timeutil import filetime_to_iso
 
     assert filetime_to_iso(filetime) == _iso_reference(filetime)
+
+
+def test_filetime_text_of_one_second_with_and_without_fractions():
+    """Texts are kept per second: the same second with other sub-second digits (or none)
+    must still give each its own digits, and a cached second must not leak into another."""
+    from hivetool.timeutil import filetime_to_iso
+
+    second = 133_000_000_000_000_000  # 2022-06-18T...Z, a whole second
+    for filetime in (second + 1, second, second + 9_999_999, second + 5_000_000, second, second + 10_000_000):
+        assert filetime_to_iso(filetime) == _iso_reference(filetime)
