@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from ..regf.hive.model import Key, Value
 from ..regf.hive.scan import KeyNode, iter_nodes, node_class_name, node_values
-from ..regf.records.types import type_name
+from ..regf.records.types import decode, type_name
 from ..jsontext import ITEM_PAD, pretty, string
 from ..timeutil import filetime_to_iso
 from . import render
@@ -83,6 +83,8 @@ class KeyEntry(ViewEntry):
 class NodeEntry:
     """A key read by the one-pass scan of a recursive listing."""
 
+    __slots__ = ("hive", "node", "shown")  # one per key of a dump
+
     def __init__(self, hive: Any, node: KeyNode, shown: str | None) -> None:
         self.hive, self.node, self.shown = hive, node, shown
 
@@ -103,49 +105,40 @@ class NodeEntry:
 
     def json_text(self) -> str:
         """``pretty(self.json(), ITEM_PAD)``, written out for the one layout it has: a dump
-        spends most of its time here."""
+        spends most of its time here (f-strings: the fewest steps per key and value)."""
         node = self.node
-        parts = [_KEY_HEAD % (string(self.shown or node.path or "\\"), string(node.name),
-                              filetime_to_iso(node.timestamp), node.timestamp)]
         names = node.subkey_names
-        parts.append(_SUBKEYS % ",\n      ".join(map(string, names)) if names else _NO_SUBKEYS)
-        class_name = node_class_name(self.hive, node)
-        if class_name is not None:
-            parts.append(_CLASS % string(class_name))
+        subkeys = f"[\n      {_ITEM_SEPARATOR.join(map(string, names))}\n    ]" if names else "[]"
+        class_text = ""
+        if node.class_length:  # few keys have a class name: no call for the others
+            class_name = node_class_name(self.hive, node)
+            if class_name is not None:
+                class_text = f',\n    "class": {string(class_name)}'
         values = node_values(self.hive, node)
-        if values:
-            parts.append(_VALUES % ",\n      ".join(map(_value_text, values)))
-        else:
-            parts.append(_NO_VALUES)
-        return "".join(parts)
+        values_text = f"[\n      {_values_text(values)}\n    ]" if values else "[]"
+        return (f'{{\n    "path": {string(self.shown or node.path or _BACKSLASH)},\n    "name": {string(node.name)},\n'
+                f'    "last_write": "{filetime_to_iso(node.timestamp)}",\n'
+                f'    "last_write_filetime": {node.timestamp},\n    "subkeys": {subkeys}{class_text},\n'
+                f'    "values": {values_text}\n  }}')
 
     def jsonl_text(self) -> str:
         """``--jsonl`` lines of this key, as the C encoder writes ``rows()``, written out here
-        for speed (one template per value)."""
+        for speed (one f-string per value)."""
         node = self.node
-        head = _ROW_HEAD % (string(self.shown or node.path or "\\"), filetime_to_iso(node.timestamp),
-                            node.timestamp)
+        head = (f'{{"path":{string(self.shown or node.path or _BACKSLASH)},'
+                f'"last_write":"{filetime_to_iso(node.timestamp)}","last_write_filetime":{node.timestamp},')
         values = node_values(self.hive, node)
         if not values:
             return head + _ROW_NO_VALUE
         lines = []
-        for value in values:
-            data = value.data
-            kind = type(data)
-            if kind is int:
-                data_text = int.__repr__(data)
-            elif kind is str:
-                data_text = string(data)  # type: ignore[arg-type]
-            elif kind is list:
-                data_text = "[" + ",".join(map(string, data)) + "]"  # type: ignore[arg-type]
-            else:
-                data_text = '"' + data.hex() + '"'  # type: ignore[union-attr]
-            lines.append(head + _ROW_VALUE % (string(value.name), type_name(value.type), value.type, data_text))
+        for name, value_type, raw, _ in values:  # unpacked, as in _values_text
+            lines.append(f'{head}"name":{string(name)},"type":"{type_name(value_type)}","type_id":{value_type},'
+                         f'"data":{_data_json(value_type, raw, _compact_list)}}}\n')
         return "".join(lines)
 
     def lines(self) -> list[str]:
         node = self.node
-        lines = [f"[{self.shown or node.path or chr(92)}]  last write {filetime_to_iso(node.timestamp)}"]
+        lines = [f"[{self.shown or node.path or _BACKSLASH}]  last write {filetime_to_iso(node.timestamp)}"]
         for value in node_values(self.hive, node):
             lines.append(f"  {render.value_name(value.name)} = {value.type_name} {render.value_text(value)}")
         lines.extend(f"  {name}\\" for name in node.subkey_names)
@@ -191,39 +184,50 @@ class MergedEntry(ViewEntry):
                      render.merged_values(self.keys))
 
 
-# The layout pretty() gives a key document at ITEM_PAD, piece by piece.
-_KEY_HEAD = ('{\n    "path": %s,\n    "name": %s,\n    "last_write": "%s",\n    "last_write_filetime": %d,\n'
-             '    "subkeys": ')
-_SUBKEYS = "[\n      %s\n    ]"
-_NO_SUBKEYS = "[]"
-_CLASS = ',\n    "class": %s'
-_VALUES = ',\n    "values": [\n      %s\n    ]\n  }'
-_NO_VALUES = ',\n    "values": []\n  }'
-_VALUE = ('{\n        "name": %s,\n        "type": "%s",\n        "type_id": %d,\n        "size": %d,\n'
-          '        "data": %s,\n        "raw": "%s"\n      }')
-_DATA_PAD = "\n        "
+_ITEM_SEPARATOR = ",\n      "  # between the items of a key's lists, as pretty() indents them
+_DATA_PAD = "\n        "  # where a value's data sits
+_BACKSLASH = "\\"  # the root key's path as a dump shows it
 
 
-def _value_text(value: Value) -> str:
-    """``pretty(render.value_json(value))`` as an item of a key's values."""
-    raw = value.raw
-    data = value.data
+def _values_text(values: list[Value]) -> str:
+    """``pretty(render.value_json(value))`` of each value, as the items of a key's values.
+
+    One loop for a key's values, each unpacked as the tuple it is (its fields and ``data``
+    are Python-level lookups, and a dump formats every value of the hive), its text one
+    f-string laid out as pretty() lays out a value's document."""
+    texts = []
+    for name, value_type, raw, _ in values:
+        texts.append(f'{{\n        "name": {string(name)},\n        "type": "{type_name(value_type)}",\n'
+                     f'        "type_id": {value_type},\n        "size": {len(raw)},\n'
+                     f'        "data": {_data_json(value_type, raw, _indented_list)},\n'
+                     f'        "raw": "{raw.hex()}"\n      }}')
+    return _ITEM_SEPARATOR.join(texts)
+
+
+def _data_json(value_type: int, raw: bytes, list_json: Callable[[list[str]], str]) -> str:
+    """A value's data as JSON: its decoded number or string, a list of strings as
+    ``list_json`` lays it out, other data as hex of its bytes."""
+    data = decode(value_type, raw)
     kind = type(data)
+    if kind is str:
+        return string(data)  # type: ignore[arg-type]
     if kind is int:
-        data_text = int.__repr__(data)
-    elif kind is str:
-        data_text = string(data)  # type: ignore[arg-type]
-    elif kind is list:
-        data_text = pretty(data, _DATA_PAD)
-    else:
-        data_text = '"' + data.hex() + '"'  # type: ignore[union-attr]
-    return _VALUE % (string(value.name), type_name(value.type), value.type, len(raw), data_text, raw.hex())
+        return int.__repr__(data)
+    if kind is list:
+        return list_json(data)  # type: ignore[arg-type]
+    return '"' + raw.hex() + '"'  # decode gave the bytes back
+
+
+def _indented_list(strings: list[str]) -> str:
+    return pretty(strings, _DATA_PAD)
+
+
+def _compact_list(strings: list[str]) -> str:
+    return "[" + ",".join(map(string, strings)) + "]"
 
 
 _ROW_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # the C encoder
-_ROW_HEAD = '{"path":%s,"last_write":"%s","last_write_filetime":%d,'
 _ROW_NO_VALUE = '"name":null,"type":null,"type_id":null,"data":null}\n'
-_ROW_VALUE = '"name":%s,"type":"%s","type_id":%d,"data":%s}\n'
 
 
 def subtree(hive: Any, start: Key, base: str | None) -> Iterator[NodeEntry]:

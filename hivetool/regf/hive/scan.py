@@ -8,9 +8,11 @@ space; cycles are refused).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, NamedTuple, cast
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, cast
 
 from ...errors import HiveFormatError
+from ...utf16 import decode_le
 from ..records.bins import file_offset
 from ..records.cells import NIL
 from ..records.nk import KEY_PREDEF_HANDLE, NK
@@ -41,6 +43,11 @@ class KeyNode(NamedTuple):
     class_cell: int
     class_length: int
     subkey_names: list[str]  # in subkey-list order
+
+
+# Made per key of a walk: straight from a tuple in field order, without the keyword handling
+# of a NamedTuple's constructor (as the engine makes its Values).
+_make_node: Callable[[tuple[Any, ...]], KeyNode] = partial(tuple.__new__, KeyNode)
 
 
 def iter_keys(hive: "Hive", start: "Key") -> Iterator[tuple[str, int, KeyLists]]:
@@ -107,8 +114,8 @@ def _iter_nodes(hive: "Hive", start: "Key") -> Iterator[KeyNode]:
                 seen.add(child)
                 child_at, child_name = decode_key(child, "a subkey list entry")
                 children.append((prefix + child_name, child_name, child, child_at))
-        yield KeyNode(path, name, cell, at, flags, timestamp, value_count, value_list, class_cell, class_length,
-                      [child[1] for child in children])
+        yield _make_node((path, name, cell, at, flags, timestamp, value_count, value_list, class_cell, class_length,
+                          [child[1] for child in children]))
         stack.extend(reversed(children))
 
 
@@ -129,7 +136,7 @@ def node_class_name(hive: "Hive", node: KeyNode) -> str | None:
     at, length = engine.space.payload(node.class_cell, f"class name of {shown}")
     if node.class_length > length:
         raise HiveFormatError(f"class name length {node.class_length} exceeds its cell", at - 4)
-    return bytes(engine.buf[at : at + node.class_length]).decode("utf-16-le", "surrogatepass")
+    return decode_le(engine.buf[at : at + node.class_length])
 
 
 def value_records(hive: "Hive", nk_at: int, lists: KeyLists) -> list[ValueRow]:
