@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from corpus import corpus_path, role_params
 from hivetool.cli import main, render
-from hivetool.cli.dump import KeyEntry
+from hivetool import csvtext
+from hivetool.cli.dump import ROW_FIELDS, KeyEntry
 from hivetool.errors import HiveFormatError
 from hivetool.jsontext import pretty
 from hivetool.regf.hive import Hive
@@ -31,32 +32,34 @@ def run(capsys, *argv: object) -> str:
     return capsys.readouterr().out
 
 
-def by_views(path: Path) -> tuple[str, str, str]:
-    """``ls -r --json``, ``ls -r`` and ``ls -r --jsonl`` as the Key views and the standard
-    library make them."""
+def by_views(path: Path) -> tuple[str, str, str, str]:
+    """``ls -r --json``, ``ls -r``, ``ls -r --jsonl`` and ``ls -r --csv`` as the Key views and
+    the standard library make them."""
     hive = Hive.open(path)
     keys = list(hive.root.walk())
     as_json = json.dumps([render.key_json(key) for key in keys], indent=2, ensure_ascii=False) + "\n"
     as_text = "\n\n".join("\n".join(render.key_lines(key)) for key in keys) + "\n"
     as_jsonl = "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
                        for key in keys for row in KeyEntry(key, None).rows())
-    return as_json, as_text, as_jsonl
+    as_csv = csvtext.line(ROW_FIELDS) + "".join(KeyEntry(key, None).csv_text() for key in keys)
+    return as_json, as_text, as_jsonl, as_csv
 
 
 @pytest.mark.parametrize("relative", role_params("edit", max_bytes=4 << 20))
 def test_the_dump_is_byte_for_byte_what_the_views_give(relative, capsys):
     path = corpus_path(relative)
-    expected_json, expected_text, expected_jsonl = by_views(path)
+    expected_json, expected_text, expected_jsonl, expected_csv = by_views(path)
     assert run(capsys, "ls", path, "-r", "--json") == expected_json
     assert run(capsys, "ls", path, "-r") == expected_text
     assert run(capsys, "ls", path, "-r", "--jsonl") == expected_jsonl
+    assert run(capsys, "ls", path, "-r", "--csv") == expected_csv
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("relative", role_params("edit"))
 def test_big_hives_too(relative, capsys):
     path = corpus_path(relative)
-    expected_json, _, _ = by_views(path)
+    expected_json = by_views(path)[0]
     assert run(capsys, "ls", path, "-r", "--json") == expected_json
 
 

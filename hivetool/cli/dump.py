@@ -8,14 +8,13 @@ decoded once) instead of asking a Key view per question; both give the same docu
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from ..regf.hive.model import Key, Value
 from ..regf.hive.scan import KeyNode, iter_nodes, node_class_name, node_values
 from ..regf.records.types import decode, type_name
+from .. import csvtext
 from ..jsontext import ITEM_PAD, pretty, string
 from ..timeutil import filetime_to_iso
 from . import render
@@ -33,6 +32,8 @@ class Entry(Protocol):
     def lines(self) -> list[str]: ...
 
     def rows(self) -> list[dict[str, Any]]: ...
+
+    def csv_text(self) -> str: ...
 
 
 def _rows(path: str, last_write: str | None, filetime: int | None, values: list[Value]) -> list[dict[str, Any]]:
@@ -61,6 +62,10 @@ class ViewEntry:
 
     def jsonl_text(self) -> str:
         return "".join(_ROW_ENCODE(row) + "\n" for row in self.rows())
+
+    def csv_text(self) -> str:
+        return "".join(csvtext.line(csv_data(row[field]) if field == "data" else row[field] for field in ROW_FIELDS)
+                       for row in self.rows())
 
 
 class KeyEntry(ViewEntry):
@@ -134,6 +139,29 @@ class NodeEntry:
         for name, value_type, raw, _ in values:  # unpacked, as in _values_text
             lines.append(f'{head}"name":{string(name)},"type":"{type_name(value_type)}","type_id":{value_type},'
                          f'"data":{_data_json(value_type, raw, _compact_list)}}}\n')
+        return "".join(lines)
+
+    def csv_text(self) -> str:
+        """``--csv`` lines of this key, the lines ``ViewEntry.csv_text`` makes of ``rows()``,
+        written out here for speed (only the path, names and data can need quotes)."""
+        node = self.node
+        head = f"{csvtext.field(self.shown or node.path or _BACKSLASH)},{filetime_to_iso(node.timestamp)},{node.timestamp},"
+        values = node_values(self.hive, node)
+        if not values:
+            return head + ",,,\n"
+        lines = []
+        for name, value_type, raw, _ in values:  # unpacked, as in _values_text
+            data = decode(value_type, raw)
+            kind = type(data)
+            if kind is str:
+                data_text = csvtext.field(data)
+            elif kind is int:
+                data_text = int.__repr__(data)
+            elif kind is list:
+                data_text = csvtext.field(csv_data(data))
+            else:
+                data_text = raw.hex()
+            lines.append(f"{head}{csvtext.field(name)},{type_name(value_type)},{value_type},{data_text}\n")
         return "".join(lines)
 
     def lines(self) -> list[str]:
@@ -247,25 +275,15 @@ def write_jsonl(entries: Iterable[Entry], write: Callable[[str], Any]) -> None:
         write(entry.jsonl_text())
 
 
-def csv_text(data: Any) -> str:
-    """A value's data in a CSV cell: numbers in decimal, a list of strings as a JSON array,
-    strings and hex as they are, nothing as an empty cell."""
-    if data is None:
-        return ""
+def csv_data(data: Any) -> Any:
+    """A value's data in a CSV cell: a list of strings as a JSON array, anything else as it
+    is (numbers in decimal, strings and hex as they are, nothing as an empty cell)."""
     if isinstance(data, list):
         return json.dumps(data, ensure_ascii=False)
-    return str(data)
+    return data
 
 
 def write_csv(entries: Iterable[Entry], write: Callable[[str], Any]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ROW_FIELDS)
+    write(csvtext.line(ROW_FIELDS))
     for entry in entries:  # one write per key
-        writer.writerows([[csv_text(row[field]) if field == "data" else ("" if row[field] is None else row[field])
-                           for field in ROW_FIELDS] for row in entry.rows()])
-        write(buffer.getvalue())
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        write(buffer.getvalue())
+        write(entry.csv_text())

@@ -2,8 +2,6 @@
 Both only read: a hive file or every hive of an image, with --salvage also damaged ones."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from contextlib import closing
@@ -11,6 +9,7 @@ from typing import Any, Iterable
 
 import click
 
+from .. import csvtext
 from ..errors import UsageError
 from ..image.target import HiveTarget, Slot, Target
 from ..timeutil import filetime_to_iso
@@ -155,20 +154,14 @@ def _write_object(head: dict[str, Any], name: str, items: Iterable[Any], tail: d
 
 
 def _write_csv(rows: Iterable[dict[str, Any]]) -> None:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    sys.stdout.write(csvtext.line(CSV_FIELDS))
     for row in rows:
         flat = dict(row)
         data = flat["data"]
         flat["data"] = json.dumps(data, ensure_ascii=False) if isinstance(data, list) else data
         flat["partial"] = "true" if flat["partial"] else "false"
         flat["evidence"] = "; ".join(flat["evidence"])
-        writer.writerow({field: flat.get(field) for field in CSV_FIELDS})
-        sys.stdout.write(out.getvalue())
-        out.seek(0)
-        out.truncate()
-    sys.stdout.write(out.getvalue())
+        sys.stdout.write(csvtext.line(flat.get(field) for field in CSV_FIELDS))
     sys.stdout.flush()
 
 

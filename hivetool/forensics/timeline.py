@@ -10,12 +10,11 @@ gets exactly one row with ``mactime -b FILE -d 1970-01-02``.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Iterator
 
+from .. import csvtext
 from ..regf.records.bins import file_offset
 from ..timeutil import filetime_to_iso
 from .live import LiveCells
@@ -118,14 +117,7 @@ def lines(events: Iterable[Event], fmt: str) -> Iterator[str]:
         for event in events:
             yield json.dumps(event_json(event), ensure_ascii=False) + "\n"
     else:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, CSV_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        yield buffer.getvalue()  # on its own: a caller joining several timelines keeps one header
-        buffer.seek(0)
-        buffer.truncate()
+        yield csvtext.line(CSV_FIELDS)  # on its own: a caller joining several timelines keeps one header
         for event in events:
-            writer.writerow(event_json(event))
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+            row = event_json(event)
+            yield csvtext.line(row.get(field) for field in CSV_FIELDS)
