@@ -42,6 +42,16 @@ def median_of(runs: int, once: Callable[[], float]) -> float:
     return statistics.median(once() for _ in range(runs))
 
 
+def side_by_side(runs: int, sides: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """The median of each side, the sides taking turns run by run: on a shared machine the
+    load drifts over a minute, and a ratio of two figures taken minutes apart drifts with it."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(runs):
+        for name, once in sides.items():
+            times[name].append(once())
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def peer_seconds(interpreter: str, script: str, *args: str) -> float:
     done = subprocess.run([interpreter, "-c", script, *args], capture_output=True, text=True, check=True)
     return float(done.stdout.strip().splitlines()[-1])
@@ -77,24 +87,25 @@ def walk_once() -> float:
 
 
 def job_set(runs: int) -> list[tuple[str, str, float]]:
-    rows = []
-    rows.append(("set one DWORD (library)", "hivetool", median_of(runs, lib_set_once)))
+    sides = {"hivetool": lib_set_once}
     if Path(SYS_PY).exists():
-        rows.append(("set one DWORD (library)", "hivex binding (/usr/bin/python3)",
-                     median_of(runs, lambda: peer_seconds(SYS_PY, peers.HIVEX_SET, str(SYSTEM), str(SCRATCH / "bench-hivex.hiv")))))
+        sides["hivex binding (/usr/bin/python3)"] = lambda: peer_seconds(
+            SYS_PY, peers.HIVEX_SET, str(SYSTEM), str(SCRATCH / "bench-hivex.hiv"))
+    rows = [("set one DWORD (library)", tool, seconds) for tool, seconds in side_by_side(runs, sides).items()]
     hivetool = str(Path(PY).with_name("hivetool"))
     cli = [hivetool, "set", str(SYSTEM), KEY, "TCP/IP port", "--type", "dword", "--data", "1225",
            "--create-keys", "-o", str(SCRATCH / "bench-cli.hiv"), "--timestamp", "@0"]
-    rows.append(("set one DWORD (whole process)", "hivetool CLI", median_of(runs, lambda: process_seconds(cli))))
     bare = [PY, "-c", peers.BARE_READ_WRITE, str(SYSTEM), str(SCRATCH / "bench-bare.hiv")]
-    rows.append(("set one DWORD (whole process)", "bare python read+write", median_of(runs, lambda: process_seconds(bare))))
+    processes = side_by_side(runs, {"hivetool CLI": lambda: process_seconds(cli),
+                                    "bare python read+write": lambda: process_seconds(bare)})
+    rows += [("set one DWORD (whole process)", tool, seconds) for tool, seconds in processes.items()]
     return rows
 
 
 def job_walk(runs: int, with_regipy: bool) -> list[tuple[str, str, float]]:
-    rows = [("walk every key, decode every value", "hivetool", median_of(runs, walk_once))]
-    rows.append(("walk every key, decode every value", "libregf (pyregf)",
-                 median_of(runs, lambda: peer_seconds(PY, peers.LIBREGF_WALK, str(SYSTEM)))))
+    walks = side_by_side(runs, {"hivetool": walk_once,
+                                "libregf (pyregf)": lambda: peer_seconds(PY, peers.LIBREGF_WALK, str(SYSTEM))})
+    rows = [("walk every key, decode every value", tool, seconds) for tool, seconds in walks.items()]
     rows.append(("walk every key, decode every value", "python-registry",
                  median_of(max(1, runs // 2), lambda: peer_seconds(PY, peers.PYREGISTRY_WALK, str(SYSTEM)))))
     if with_regipy:
@@ -156,15 +167,12 @@ def job_replay(runs: int) -> list[tuple[str, str, float]]:
 
 
 def job_maintenance(runs: int) -> list[tuple[str, str, float]]:
-    rows = [
-        ("structural check (whole process)", "hivetool check", median_of(runs, lambda: process_seconds(
-            hivetool_cli("check", str(SYSTEM))))),
-        ("compact (whole process)", "hivetool compact", median_of(max(1, runs // 2), lambda: process_seconds(
-            hivetool_cli("compact", str(SYSTEM), "-o", str(SCRATCH / "bench-compact.hiv"))))),
-    ]
+    checks = {"hivetool check": lambda: process_seconds(hivetool_cli("check", str(SYSTEM)))}
     if shutil.which("reglookup"):  # what check is measured against: a C reader's full pass over the hive
-        rows.insert(1, ("structural check (whole process)", "reglookup (its full dump, for scale)",
-                        median_of(runs, lambda: to_devnull_seconds(["reglookup", str(SYSTEM)]))))
+        checks["reglookup (its full dump, for scale)"] = lambda: to_devnull_seconds(["reglookup", str(SYSTEM)])
+    rows = [("structural check (whole process)", tool, seconds) for tool, seconds in side_by_side(runs, checks).items()]
+    rows.append(("compact (whole process)", "hivetool compact", median_of(max(1, runs // 2), lambda: process_seconds(
+        hivetool_cli("compact", str(SYSTEM), "-o", str(SCRATCH / "bench-compact.hiv"))))))
     return rows
 
 
@@ -220,15 +228,17 @@ def first_byte_seconds(argv: list[str]) -> float:
 
 def job_dump(runs: int) -> list[tuple[str, str, float]]:
     job = "dump the whole hive to /dev/null (whole process)"
-    rows = [(job, f"hivetool ls -r {form}", median_of(runs, lambda form=form: to_devnull_seconds(
-        hivetool_cli("ls", str(SYSTEM), "-r", form)))) for form in ("--json", "--jsonl", "--csv")]
+    dumps: dict[str, Callable[[], float]] = {
+        f"hivetool ls -r {form}": lambda form=form: to_devnull_seconds(hivetool_cli("ls", str(SYSTEM), "-r", form))
+        for form in ("--json", "--jsonl", "--csv")}
     if shutil.which("reglookup"):
-        rows.append((job, "reglookup", median_of(runs, lambda: to_devnull_seconds(["reglookup", str(SYSTEM)]))))
+        dumps["reglookup"] = lambda: to_devnull_seconds(["reglookup", str(SYSTEM)])
+    rows = [(job, tool, seconds) for tool, seconds in side_by_side(runs, dumps).items()]
     first = "first key of the dump on a pipe (whole process)"
-    rows.append((first, "hivetool ls -r --json", median_of(runs, lambda: first_byte_seconds(
-        hivetool_cli("ls", str(SYSTEM), "-r", "--json")))))
+    firsts = {"hivetool ls -r --json": lambda: first_byte_seconds(hivetool_cli("ls", str(SYSTEM), "-r", "--json"))}
     if shutil.which("reglookup"):
-        rows.append((first, "reglookup", median_of(runs, lambda: first_byte_seconds(["reglookup", str(SYSTEM)]))))
+        firsts["reglookup"] = lambda: first_byte_seconds(["reglookup", str(SYSTEM)])
+    rows += [(first, tool, seconds) for tool, seconds in side_by_side(runs, firsts).items()]
     return rows
 
 
