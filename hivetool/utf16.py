@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import codecs
 
-_DECODE_LE = codecs.utf_16_le_decode
+DECODE_LE = codecs.utf_16_le_decode  # (raw, errors, final) -> (text, bytes used): for the hottest loops
 _ENCODE_LE = codecs.utf_16_le_encode
 _ENCODE_BE = codecs.utf_16_be_encode
 
 
 def decode_le(raw: bytes | bytearray | memoryview) -> str:
     """``raw.decode("utf-16-le", "surrogatepass")``."""
-    return _DECODE_LE(raw, "surrogatepass", True)[0]
+    return DECODE_LE(raw, "surrogatepass", True)[0]
 
 
 def encode_le(text: str) -> bytes:

@@ -104,6 +104,7 @@ def _iter_nodes(hive: "Hive", start: "Key") -> Iterator[KeyNode]:
         flags, timestamp, subkey_count, subkey_list, value_count, value_list, class_cell, class_length = \
             _NODE(buf, at)
         children: list[tuple[str, str, int, int]] = []
+        names: list[str] = []
         if subkey_count and subkey_list != NIL:
             prefix = f"{path}\\" if path else ""
             for child in engine.read_subkey_list(subkey_list, at).offsets():
@@ -114,8 +115,9 @@ def _iter_nodes(hive: "Hive", start: "Key") -> Iterator[KeyNode]:
                 seen.add(child)
                 child_at, child_name = decode_key(child, "a subkey list entry")
                 children.append((prefix + child_name, child_name, child, child_at))
+                names.append(child_name)
         yield _make_node((path, name, cell, at, flags, timestamp, value_count, value_list, class_cell, class_length,
-                          [child[1] for child in children]))
+                          names))
         stack.extend(reversed(children))
 
 

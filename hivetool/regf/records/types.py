@@ -10,7 +10,7 @@ import struct
 from typing import Any
 
 from ...errors import BadArgumentType, BadValueData, UsageError
-from ...utf16 import decode_le, encode_le
+from ...utf16 import DECODE_LE, decode_le, encode_le
 
 
 class RegType(enum.IntEnum):
@@ -202,7 +202,7 @@ def decode_text(raw: bytes) -> str:
     """Text of a string value, cut at the first NUL as Windows APIs show it."""
     if len(raw) % 2:
         raw = raw[:-1]
-    text = decode_le(raw)
+    text = DECODE_LE(raw, "surrogatepass", True)[0]  # decode_le, without its call: a dump decodes every string
     end = text.find("\0")  # not split(): no list made for every string value a dump shows
     return text if end < 0 else text[:end]
 
