@@ -23,8 +23,6 @@ _I32 = struct.Struct("<i")
 BATCH_BYTES = 1 << 20
 OPEN_BINS = 64
 MIN_CELL = 8
-_NUMBER_BITS = 32  # a bin number fits: a hive has at most 2**32 bytes of bins
-_NUMBER_MASK = (1 << _NUMBER_BITS) - 1
 
 
 class BinWriter:
@@ -33,25 +31,22 @@ class BinWriter:
         self.timestamp = timestamp  # the first bin keeps a copy of the header's time (2.1)
         self.end = 0  # cell offset where the next new bin starts
         # The open bins by number (numbers grow with the offset): where each starts, its
-        # next free offset, its end; and the open bins' room sorted, for best fit: each as
-        # one int, free bytes above the bin number (``free << 32 | number``), which sorts as
-        # the pair (free, number) would and compares in C without building a tuple per cell.
+        # next free offset, its end; and (free bytes, number) sorted, for best fit.
         self._first_open = 0
         self._starts: list[int] = []
         self._cursors: list[int] = []
         self._ends: list[int] = []
         self._bins: dict[int, bytearray] = {}
-        self._room: list[int] = []
+        self._room: list[tuple[int, int]] = []
         self._ready = bytearray()  # finished bins not yet handed out
 
     def put(self, length: int, payload: bytes | bytearray | memoryview | None = None) -> int:
         """Place a cell for ``length`` payload bytes and, when emitting, write ``payload``."""
         size = (length + 11) & ~7  # cell_size_for, inlined: this runs for every cell
         room = self._room
-        i = bisect_left(room, size << _NUMBER_BITS)  # before every bin with exactly ``size`` free
+        i = bisect_left(room, (size,))  # (size,) sorts before every (size, number)
         if i < len(room):
-            entry = room.pop(i)
-            free, number = entry >> _NUMBER_BITS, entry & _NUMBER_MASK
+            free, number = room.pop(i)
         else:
             number = self._open_bin(size)
             free = self._ends[number] - self._cursors[number]
@@ -59,7 +54,7 @@ class BinWriter:
         cell = cursors[number]
         cursors[number] = cell + size
         if free - size >= MIN_CELL:
-            insort(room, (free - size) << _NUMBER_BITS | number)
+            insort(room, (free - size, number))
         if self.emit:
             binbuf, at = self._bins[number], cell - self._starts[number]
             _I32.pack_into(binbuf, at, -size)
@@ -88,7 +83,7 @@ class BinWriter:
         self._first_open += 1
         start, cursor, end = self._starts[number], self._cursors[number], self._ends[number]
         if end - cursor >= MIN_CELL:
-            self._room.remove((end - cursor) << _NUMBER_BITS | number)
+            self._room.remove((end - cursor, number))
         if self.emit:
             binbuf = self._bins.pop(number)
             if end > cursor:
