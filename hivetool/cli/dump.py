@@ -225,11 +225,19 @@ def _values_text(values: list[Value]) -> str:
     f-string laid out as pretty() lays out a value's document."""
     texts = []
     for name, value_type, raw, _ in values:
-        texts.append(f'{{\n        "name": {string(name)},\n        "type": "{type_name(value_type)}",\n'
-                     f'        "type_id": {value_type},\n        "size": {len(raw)},\n'
+        type_lines = _TYPE_LINES.get(value_type)
+        if type_lines is None:
+            type_lines = f'"type": "{type_name(value_type)}",\n        "type_id": {value_type}'
+            if len(_TYPE_LINES) < _TYPES_KEPT:  # any 32-bit number is a type: keep a few
+                _TYPE_LINES[value_type] = type_lines
+        texts.append(f'{{\n        "name": {string(name)},\n        {type_lines},\n        "size": {len(raw)},\n'
                      f'        "data": {_data_json(value_type, raw, _indented_list)},\n'
                      f'        "raw": "{raw.hex()}"\n      }}')
     return _ITEM_SEPARATOR.join(texts)
+
+
+_TYPE_LINES: dict[int, str] = {}  # a type's two lines in a value's document (a hive uses a few dozen types)
+_TYPES_KEPT = 256
 
 
 def _data_json(value_type: int, raw: bytes, list_json: Callable[[list[str]], str]) -> str:
