@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
+from .. import csvtext
+from ..jsontext import ITEM_PAD, pretty, string
 from ..regf.hive.model import Key, Value
 from ..regf.hive.scan import KeyNode, iter_nodes, node_class_name, node_values
 from ..regf.records.types import decode, type_name
-from .. import csvtext
-from ..jsontext import ITEM_PAD, pretty, string
 from ..timeutil import filetime_to_iso
 from . import render
 
