@@ -57,7 +57,7 @@ def filetime_to_iso(filetime: int) -> str:
 
 
 _SECONDS: dict[int, str] = {}  # seconds since 1601-01-01 -> "YYYY-MM-DDTHH:MM:SS"
-_SECONDS_KEPT = 100_000
+_SECONDS_KEPT = 20_000  # about 3 MB at most: keys share far fewer seconds than this
 _ORDINAL_1601 = 584_389  # datetime.date(1601, 1, 1).toordinal()
 _LAST_DAY = 3_067_305  # 9998-12-31, days since 1601-01-01: later dates take the datetime path
 
