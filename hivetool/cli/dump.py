@@ -145,7 +145,8 @@ class NodeEntry:
         """``--csv`` lines of this key, the lines ``ViewEntry.csv_text`` makes of ``rows()``,
         written out here for speed (only the path, names and data can need quotes)."""
         node = self.node
-        head = f"{csvtext.field(self.shown or node.path or _BACKSLASH)},{filetime_to_iso(node.timestamp)},{node.timestamp},"
+        path = self.shown or node.path or _BACKSLASH
+        head = f"{csvtext.field(path)},{filetime_to_iso(node.timestamp)},{node.timestamp},"
         values = node_values(self.hive, node)
         if not values:
             return head + ",,,\n"
