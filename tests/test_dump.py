@@ -171,3 +171,22 @@ def test_filetime_text_of_one_second_with_and_without_fractions():
     second = 133_000_000_000_000_000  # 2022-06-18T...Z, a whole second
     for filetime in (second + 1, second, second + 9_999_999, second + 5_000_000, second, second + 10_000_000):
         assert filetime_to_iso(filetime) == _iso_reference(filetime)
+
+
+def test_csv_keeps_crlf_text_in_one_field(tmp_path, capsys):
+    """Registry strings hold CRLF text: the CSV dump must read back with the csv module as
+    the rows it wrote (a bare carriage return used to end the row for its reader)."""
+    import hivetool
+
+    text, bare = 'first line\r\nsecond, "quoted"', "old Mac line\rends"
+    hive = hivetool.new()
+    key = hive.create_key(r"Software\Notes")
+    key.set("Text", hivetool.RegType.SZ, text)
+    key.set("Bare", hivetool.RegType.SZ, bare)  # a carriage return alone: the case csv left unquoted
+    key.set("Lines", hivetool.RegType.MULTI_SZ, ["a\rb", "c"])
+    path = tmp_path / "notes.dat"
+    hive.save(path)
+    table = list(csv.reader(io.StringIO(run(capsys, "ls", path, r"Software\Notes", "--csv"), newline="")))
+    assert table[0] == list(ROW_FIELDS)
+    data = {row[3]: row[6] for row in table[1:]}
+    assert data == {"Text": text, "Bare": bare, "Lines": json.dumps(["a\rb", "c"], ensure_ascii=False)}
