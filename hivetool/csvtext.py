@@ -25,5 +25,9 @@ def field(value: Any) -> str:
 
 
 def line(values: Iterable[Any]) -> str:
-    """One row, with its line end."""
-    return ",".join(map(field, values)) + "\n"
+    """One row, with its line end (a row of one empty field is written ``""``, as the csv
+    module writes it: an empty line would read back as no row at all)."""
+    fields = list(map(field, values))
+    if fields == [""]:
+        return '""\n'
+    return ",".join(fields) + "\n"
