@@ -440,6 +440,33 @@ def test_bulk_building(minor, tmp_path):
         oracles.agree(reader, path, oracles.read_own(path))
 
 
+class Fickle(Numbers):
+    """Answers differently once the layout has planned: a value grows, or one more appears."""
+
+    def __init__(self, change: str) -> None:
+        super().__init__(timestamp=CLOCK.now())
+        self.change, self.calls = change, 0
+
+    def value_items(self, handle: int):
+        items = list(super().value_items(handle))
+        if handle == 1000:
+            self.calls += 1
+            if self.calls > 1:  # the second pass
+                if self.change == "longer":
+                    items[1] = ("text", 1, text("a longer text than planned"))
+                else:
+                    items.append(("extra", 4, bytes(4)))
+        return items
+
+
+@pytest.mark.parametrize("change", ["longer", "more"])
+def test_a_source_that_changes_between_the_passes_is_refused_and_nothing_is_written(change, tmp_path):
+    path = tmp_path / "built.hiv"
+    with pytest.raises(HiveFormatError, match="changed while it was being compacted"):
+        build_hive(Fickle(change), path, CLOCK)
+    assert list(tmp_path.iterdir()) == []
+
+
 class _TupleBestFit:
     """The bin layout rule as first written, on (free bytes, bin number) pairs: the model the
     writer's packed-int bookkeeping must place every cell exactly like."""
@@ -480,8 +507,8 @@ class _TupleBestFit:
 @given(st.lists(st.sampled_from([1, 4, 12, 20, 52, 60, 100, 1000, 4052]) | st.integers(min_value=1, max_value=20_000),
                 min_size=1, max_size=3_000))
 def test_bin_writer_places_cells_as_the_best_fit_rule(lengths):
-    from hivetool.regf.compact.bins import BinWriter
+    from hivetool.regf.compact.bins import BinPlanner
 
-    writer, model = BinWriter(emit=False), _TupleBestFit()
+    writer, model = BinPlanner(), _TupleBestFit()
     assert [writer.put(length) for length in lengths] == [model.put(length) for length in lengths]
     assert writer.finish() == model.end

@@ -14,9 +14,10 @@ Both write a fresh file bin by bin from a :class:`~.source.Source`:
 * The "largest name/class/data" fields are recomputed exactly; volatile fields are nil.
 
 The layout takes two passes over the source, breadth first and without recursion. The
-first only computes where every cell goes and keeps, per key, a few numbers in flat
-arrays (about 30 bytes a key); the second emits the bytes in file order, so the output
-streams to disk and memory stays near the size of the input plus those arrays.
+first only computes where every cell goes and keeps, in flat arrays, a few numbers per key
+(about 30 bytes) and the offset and size of every cell (8 bytes); the second replays that
+placement to emit the bytes in file order, so the output streams to disk and memory stays
+near the size of the input plus those arrays.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from ..records.names import encode_name, sort_key, upcase, utf16_size
 from ..records.nk import NK, nk_flags
 from ..records.sk import SK, descriptor_problem
 from ..records.vk import VK, vk_flags
-from .bins import BinWriter
+from .bins import BinEmitter, BinPlanner
 from .source import Child, KeyRecord, Source, ValueRecord
 
 MAX_SEGMENTS = 0xFFFF  # the db segment count is 16 bits (regf-format 6.3)
@@ -44,6 +45,7 @@ SAMPLE_KEYS = 100  # keys whose values --verify compares through the independent
 SAMPLE_VALUES_PER_KEY = 20
 _SAMPLE_MAX_DEPTH = 512
 _VK_SIZE = VK.size
+Bins = BinPlanner | BinEmitter  # the same requests go to both, in the same order
 
 
 @dataclass
@@ -126,10 +128,11 @@ class _Layout:
         self.root_refs = (NIL, NIL, NIL)  # the root's class, value list and subkey list cells
         self.summary = LayoutSummary(minor=minor)
         self.progress: Progress = QUIET
+        self.bins = BinPlanner()  # the plan's placement, replayed by emit()
 
     # ------------------------------------------------------------------ pass 1
     def plan(self) -> None:
-        source, bins = self.source, BinWriter(emit=False)
+        source, bins = self.source, self.bins
         self.handles.append(source.root())
         self.parents.append(NIL)
         self.words.append(0)
@@ -251,7 +254,7 @@ class _Layout:
             BASE_BLOCK.write(head, 0, name, number)
         timestamp = stamp_clean(head, self.sequence, clock.now(), self.summary.hbins_size)
         yield bytes(head)
-        source, bins = self.source, BinWriter(emit=True, timestamp=timestamp)
+        source, bins = self.source, BinEmitter(self.bins, timestamp)
         stride = max(1, len(self.handles) // SAMPLE_KEYS)
         first_child = 1
         progress = self.progress
@@ -289,7 +292,7 @@ class _Layout:
                 self.summary.sample.append((path, value.name, value.type, self.source.value_data(value)))
 
     # ------------------------------------------------------------------ one key's cells
-    def _put_key(self, bins: BinWriter, index: int, key: KeyRecord, values: list[ValueRecord],
+    def _put_key(self, bins: Bins, index: int, key: KeyRecord, values: list[ValueRecord],
                  first_child: int, emit: bool = False) -> int:
         """Place (and with ``emit`` write) a key's cells: class, values, value list, subkey
         list, then the nk, so that every pointer in them is to a cell placed before or to a
@@ -350,7 +353,7 @@ class _Layout:
             name_length=len(name_bytes),
         ) + name_bytes
 
-    def _put_subkey_list(self, bins: BinWriter, first: int, count: int, emit: bool) -> int:
+    def _put_subkey_list(self, bins: Bins, first: int, count: int, emit: bool) -> int:
         leaves = []
         for start in range(first, first + count, MAX_LEAF_ENTRIES):
             n = min(MAX_LEAF_ENTRIES, first + count - start)
@@ -363,7 +366,7 @@ class _Layout:
             return leaves[0]
         return bins.put(4 + 4 * len(leaves), pack_root(leaves) if emit else None)
 
-    def _put_values(self, bins: BinWriter, values: list[ValueRecord], emit: bool) -> tuple[list[int], int]:
+    def _put_values(self, bins: Bins, values: list[ValueRecord], emit: bool) -> tuple[list[int], int]:
         """Place (and with ``emit`` write) each value's data, then its record; returns the vk
         cells and the longest name in UTF-16 bytes (the nk's "largest value name", 4.4).
 
@@ -396,7 +399,7 @@ class _Layout:
                 longest = size
         return cells, longest
 
-    def _put_big_data(self, bins: BinWriter, data: bytes, length: int, emit: bool) -> int:
+    def _put_big_data(self, bins: Bins, data: bytes, length: int, emit: bool) -> int:
         count = -(-length // SEGMENT_SIZE)
         view = memoryview(data)
         # Windows gives every segment, the last included, a full 16,344-byte payload (6.3).
@@ -404,7 +407,7 @@ class _Layout:
         seg_list = bins.put(4 * count, pack_offsets(segments) if emit else None)
         return bins.put(DB.size, DB.pack(segment_count=count, segment_list=seg_list) if emit else None)
 
-    def _put_security(self, bins: BinWriter, number: int, emit: bool = False) -> int:
+    def _put_security(self, bins: Bins, number: int, emit: bool = False) -> int:
         sd = self.descriptors[number]
         payload = None
         if emit:
