@@ -6,11 +6,15 @@ offset, or a setting and the article the rule rests on) in a subclass of :class:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Final
+
+from .slotted import Frozen
 
 
-@dataclass(frozen=True)
-class Finding:
-    code: str  # stable, for scripts: E-NK-NAME, P-EPMAP
-    level: str  # error, warning, info or notice: what the CLI does with it
-    message: str  # one sentence, saying what is wrong and where
+class Finding(Frozen):
+    __slots__ = ("code", "level", "message")
+
+    def __init__(self, code: str, level: str, message: str) -> None:
+        self.code: Final = code  # stable, for scripts: E-NK-NAME, P-EPMAP
+        self.level: Final = level  # error, warning, info or notice: what the CLI does with it
+        self.message: Final = message  # one sentence, saying what is wrong and where

@@ -16,13 +16,14 @@ from __future__ import annotations
 import os
 import re
 import struct
-from dataclasses import dataclass, field
+from typing import Final
 
 from .errors import KeyNotFound, RefusedUnsafe, UsageError, ValueNotFound
 from .regf.hive import Hive
 from .regf.hive.model import Key
 from .regf.records.names import upcase
 from .regf.records.types import RegType
+from .slotted import Frozen
 
 HKLM = "HKEY_LOCAL_MACHINE"
 HKCU = "HKEY_CURRENT_USER"
@@ -58,12 +59,14 @@ class ControlSetError(RefusedUnsafe):
 
 
 # ---------------------------------------------------------------------------- names
-@dataclass(frozen=True)
-class LogicalPath:
+class LogicalPath(Frozen):
     """A full path with its root spelled the long way, plus any warning about how it was given."""
 
-    path: str
-    warnings: tuple[str, ...] = ()
+    __slots__ = ("path", "warnings")
+
+    def __init__(self, path: str, warnings: tuple[str, ...] = ()) -> None:
+        self.path: Final = path
+        self.warnings: Final = warnings
 
     @property
     def parts(self) -> list[str]:
@@ -104,13 +107,15 @@ def _upper_parts(path: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- root inference
-@dataclass(frozen=True)
-class RootChoice:
+class RootChoice(Frozen):
     """Where a hive is mounted, and why we think so (the CLI prints ``reason``)."""
 
-    root: str
-    reason: str
-    source: str  # "option", "content" or "file name"
+    __slots__ = ("root", "reason", "source")
+
+    def __init__(self, root: str, reason: str, source: str) -> None:
+        self.root: Final = root
+        self.reason: Final = reason
+        self.source: Final = source  # "option", "content" or "file name"
 
     def describe(self) -> str:
         return f"root {self.root} ({self.reason})"
@@ -186,13 +191,15 @@ def infer_root(hive: Hive, file_name: str | None = None, given: str | None = Non
 
 
 # ---------------------------------------------------------------------------- control sets
-@dataclass(frozen=True)
-class ControlSetChoice:
+class ControlSetChoice(Frozen):
     """The ``ControlSet%03d`` key(s) CurrentControlSet stands for, as stored in the hive."""
 
-    sets: tuple[str, ...]
-    warnings: tuple[str, ...]
-    description: str
+    __slots__ = ("sets", "warnings", "description")
+
+    def __init__(self, sets: tuple[str, ...], warnings: tuple[str, ...], description: str) -> None:
+        self.sets: Final = sets
+        self.warnings: Final = warnings
+        self.description: Final = description
 
 
 def control_set_names(hive: Hive) -> list[str]:
@@ -301,7 +308,6 @@ def read_control_set(hive: Hive) -> ControlSetChoice:
 
 
 # ---------------------------------------------------------------------------- mapping
-@dataclass
 class PathMapper:
     """Turns full logical paths into paths inside one hive mounted at ``root``.
 
@@ -310,20 +316,18 @@ class PathMapper:
     ``Select`` work for every other path. :attr:`control_sets_used` records what was used.
     """
 
-    hive: Hive
-    root: str
-    mode: str | int = "auto"
-    warnings: list[str] = field(default_factory=list)
-    _choice: ControlSetChoice | None = field(default=None, init=False, repr=False)
-    _root_upper: list[str] = field(default_factory=list, init=False, repr=False)
-    # Paths mapped strictly below the root, as given -> their hive paths: a .reg file names
-    # each key after its parent, whose mapping then gives the key's (see map()).
-    _below: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    __slots__ = ("hive", "root", "mode", "warnings", "_choice", "_root_upper", "_below")
 
-    def __post_init__(self) -> None:
-        logical = normalize_path(self.root)
-        self.root = logical.path
+    def __init__(self, hive: Hive, root: str, mode: str | int = "auto", warnings: list[str] | None = None) -> None:
+        self.hive = hive
+        self.root = normalize_path(root).path
+        self.mode = mode
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self._choice: ControlSetChoice | None = None
         self._root_upper = _upper_parts(self.root)
+        # Paths mapped strictly below the root, as given -> their hive paths: a .reg file names
+        # each key after its parent, whose mapping then gives the key's (see map()).
+        self._below: dict[str, list[str]] = {}
 
     @property
     def control_set_choice(self) -> ControlSetChoice | None:

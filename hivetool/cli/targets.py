@@ -3,7 +3,6 @@ write what changed back, all or nothing."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, cast
 
 import click
@@ -12,6 +11,7 @@ from ..errors import UsageError
 from ..fileio import refuse_output_over_inputs
 from ..image.spec import FOLDER, HIVE, WIM, parse_target
 from ..image.target import HiveTarget, Location, OpenOptions, Slot, Target, open_target
+from ..slotted import Slotted
 from ..timeutil import Clock
 from ..verify import Expect
 from .common import WriteTarget, current_wait, input_files, note, save, warn
@@ -126,13 +126,15 @@ def say_control_sets(target: Target) -> None:
     target.warnings.clear()
 
 
-@dataclass
-class Outcome:
+class Outcome(Slotted):
     """What a write did: whether any hive changed, and the files written. A command that changes
     nothing writes nothing in place, and with -o hands on an unchanged copy of its input."""
 
-    changed: bool
-    written: list[str]
+    __slots__ = ("changed", "written")
+
+    def __init__(self, changed: bool, written: list[str]) -> None:
+        self.changed = changed
+        self.written = written
 
 
 def commit(target: Target, write: WriteTarget, expect: list[tuple[Location, Expect]] | None = None) -> Outcome:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import Final
 
 from ..errors import HiveIOError, UsageError
+from ..slotted import Frozen
 
 HIVE = "hive"
 FOLDER = "folder"
@@ -16,12 +17,14 @@ _WIM_SPEC = re.compile(r"(?P<path>.+\.(?P<ext>wim|esd|swm)):(?P<index>[^:\\/]+)\
 _WIM_FILE = re.compile(r".+\.(wim|esd|swm)\Z", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class TargetSpec:
-    kind: str  # HIVE, FOLDER or WIM
-    path: str
-    index: int | None = None  # the image's 1-based index in a WIM
-    read_only: bool = False  # an ESD (solid-compressed) cannot be updated in place
+class TargetSpec(Frozen):
+    __slots__ = ("kind", "path", "index", "read_only")
+
+    def __init__(self, kind: str, path: str, index: int | None = None, read_only: bool = False) -> None:
+        self.kind: Final = kind  # HIVE, FOLDER or WIM
+        self.path: Final = path
+        self.index: Final = index  # the image's 1-based index in a WIM
+        self.read_only: Final = read_only  # an ESD (solid-compressed) cannot be updated in place
 
     def __str__(self) -> str:
         return f"{self.path}:{self.index}" if self.kind == WIM else self.path

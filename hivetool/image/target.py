@@ -14,7 +14,6 @@ is staged and synced before any replaces its file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -26,39 +25,49 @@ from ..paths import (
 from ..progress import Progress
 from ..regf.hive import Hive
 from ..regf.records.names import upcase
+from ..slotted import Slotted
 from ..timeutil import Clock
 
 
-@dataclass
-class OpenOptions:
+class OpenOptions(Slotted):
     """How a command opens the hives of its target."""
 
-    clock: Clock | None = None
-    replay_logs: bool = False
-    log_paths: tuple[str, ...] = ()
-    for_update: bool = False  # an in-place edit: exclusive locks until the end
-    wait: float = DEFAULT_WAIT
-    control_set_mode: str | int = "auto"  # where writes through CurrentControlSet go
-    root: str | None = None  # --root for a single hive
-    user: str | None = None  # --user: whose profile HKCU is
-    progress: Progress | None = None
-    # Opens a hive file instead of Hive.open: --salvage passes the damaged-hive reader of the
-    # forensics layer this way (that layer sits above this one and may not be imported here).
-    open_hive: Callable[[Path, Clock | None], Hive] | None = None
+    __slots__ = ("clock", "replay_logs", "log_paths", "for_update", "wait", "control_set_mode", "root", "user",
+                 "progress", "open_hive")
+
+    def __init__(self, clock: Clock | None = None, replay_logs: bool = False, log_paths: tuple[str, ...] = (),
+                 for_update: bool = False, wait: float = DEFAULT_WAIT, control_set_mode: str | int = "auto",
+                 root: str | None = None, user: str | None = None, progress: Progress | None = None,
+                 open_hive: Callable[[Path, Clock | None], Hive] | None = None) -> None:
+        self.clock = clock
+        self.replay_logs = replay_logs
+        self.log_paths = log_paths
+        self.for_update = for_update  # an in-place edit: exclusive locks until the end
+        self.wait = wait
+        self.control_set_mode = control_set_mode  # where writes through CurrentControlSet go
+        self.root = root  # --root for a single hive
+        self.user = user  # --user: whose profile HKCU is
+        self.progress = progress
+        # Opens a hive file instead of Hive.open: --salvage passes the damaged-hive reader of the
+        # forensics layer this way (that layer sits above this one and may not be imported here).
+        self.open_hive = open_hive
 
 
-@dataclass
-class Slot:
+class Slot(Slotted):
     """One hive of a target: the registry path it is mounted at and its file."""
 
-    mount: str | None  # None until known (a single hive's root is inferred when first needed)
-    shown: str  # how messages name it: the file, or the image-relative path
-    local: Path  # the file to read
-    role: str = ""
-    relative: str = ""  # stored path below an image's root
-    hive: Hive | None = None
-    notes: list[str] = field(default_factory=list)  # what opening it reported (replay)
-    skipped: list[str] = field(default_factory=list)
+    __slots__ = ("mount", "shown", "local", "role", "relative", "hive", "notes", "skipped")
+
+    def __init__(self, mount: str | None, shown: str, local: Path, role: str = "", relative: str = "",
+                 hive: Hive | None = None, notes: list[str] | None = None, skipped: list[str] | None = None) -> None:
+        self.mount = mount  # None until known (a single hive's root is inferred when first needed)
+        self.shown = shown  # how messages name it: the file, or the image-relative path
+        self.local = local  # the file to read
+        self.role = role
+        self.relative = relative  # stored path below an image's root
+        self.hive = hive
+        self.notes: list[str] = [] if notes is None else notes  # what opening it reported (replay)
+        self.skipped: list[str] = [] if skipped is None else skipped
 
     @property
     def mounted_at(self) -> str:
@@ -69,12 +78,14 @@ class Slot:
         return self.mount
 
 
-@dataclass
-class Location:
+class Location(Slotted):
     """Where a registry path lands: a hive and the path inside it."""
 
-    slot: Slot
-    path: str  # hive-relative ('' = the hive's root key)
+    __slots__ = ("slot", "path")
+
+    def __init__(self, slot: Slot, path: str) -> None:
+        self.slot = slot
+        self.path = path  # hive-relative ('' = the hive's root key)
 
     @property
     def hive(self) -> Hive:

@@ -12,8 +12,7 @@ description of the hundreds of thousands of sound records in a big hive is never
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Collection, Iterable, TypeVar, Union
+from typing import Any, Callable, Collection, Final, Iterable, TypeVar, Union
 
 from ...errors import HiveFormatError
 from ...findings import Finding
@@ -46,11 +45,14 @@ def describe(what: Described) -> str:
     return what()
 
 
-@dataclass(frozen=True)
 class HiveFinding(Finding):
     """A finding in a hive file; ``file_offset`` is None where no place can be named."""
 
-    file_offset: int | None
+    __slots__ = ("file_offset",)
+
+    def __init__(self, code: str, level: str, message: str, file_offset: int | None) -> None:
+        super().__init__(code, level, message)
+        self.file_offset: Final = file_offset
 
     def line(self) -> str:
         """``error  E-CELL-SIZE  0x1a020  cell size 12 is not a multiple of 8``."""
