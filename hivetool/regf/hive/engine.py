@@ -7,19 +7,21 @@ cell, and the first record problem a reader cannot get past becomes a HiveFormat
 """
 from __future__ import annotations
 
+import struct
 from functools import partial
 from typing import Any, Callable, Iterable, TypeVar, overload
 
 from ..records.base_block import Header, read_header
+from ..records.bins import HBIN_BASE, HBIN_HEADER_SIZE
 from ..records.cells import NIL
-from ..records.data import data_problems
+from ..records.data import INLINE, SEGMENT_SIZE, WIDTHS, data_problems
 from ..records.lists import SubkeyList, subkey_list_problems, value_list_problems
 from ..records.names import lh_hash, sort_key, upcase
 from ..records.nk import KEY_PREDEF_HANDLE, NK, nk_problems
 from ..records.problems import nk_at as nk_at_text
 from ..records.problems import required, value_named
 from ..records.record import HiveImage
-from ..records.vk import vk_problems
+from ..records.vk import READ, VALUE_COMP_NAME, VK, VK_SIGNATURE, vk_problems
 from .cache import EditCache
 from .space import CellSpace
 from .sublists import find_position
@@ -31,8 +33,50 @@ _READABLE_DATA = frozenset({"I-VK-TYPE-SIZE"})
 _READABLE_LIST = frozenset({"E-LIST-EMPTY", "I-LIST-TYPE"})
 _SUBKEY_FIELDS = NK.view("subkey_count", "subkeys")
 _VALUE_FIELDS = NK.view("flags", "value_count", "values")
+_SIZE_AT = struct.Struct("<i").unpack_from  # a cell's size field
+_PAYLOAD_AT = HBIN_BASE + 4  # plus a cell offset: the file offset of the cell's payload
+_VK_NAME = VK.size  # the name follows the fixed part of a value record
+_VK_CELL = 4 + VK.size  # the smallest cell a value record fits in
 ValueRow = tuple[str, int, bytes, int]  # (name, type, raw data, cell) of one value
 _Row = TypeVar("_Row")
+
+
+def _sound_value(buf: HiveImage, marks: bytearray, end: int, minor: int, cell: int) -> ValueRow | None:
+    """The value at ``cell`` as ``(name, type, raw, cell)`` when it passes the first test of
+    each check, read with those same tests: the vk cell and the data cell as
+    ``CellSpace.payload`` accepts them at once (allocated cells whose starts the tiling marked),
+    the record as ``vk_problems`` reads one with a Latin-1 name, the data as ``data_problems``
+    reads it without a problem (inline, empty or in one cell, of its number type's size).
+    None for anything else, which goes through those checks.
+
+    A walk reads every value of the hive: three calls fewer per value are 6 % of a whole-hive
+    dump. ``tests/test_engine_sound_case.py`` holds this to the checks, field by field."""
+    if not (HBIN_HEADER_SIZE <= cell < end and not cell & 7 and marks[cell >> 3]):
+        return None
+    size = _SIZE_AT(buf, HBIN_BASE + cell)[0]
+    if size > -_VK_CELL:  # free, or too small for the record (which is then not read past the cell)
+        return None
+    at = _PAYLOAD_AT + cell
+    signature, name_length, size_field, data_field, value_type, flags = READ(buf, at)
+    if signature != VK_SIGNATURE or not flags & VALUE_COMP_NAME or name_length + _VK_CELL > -size:
+        return None
+    length = size_field & 0x7FFFFFFF
+    if WIDTHS.get(value_type, length) != length:
+        return None
+    if size_field & INLINE:
+        if length > 4:
+            return None
+        data = data_field.to_bytes(4, "little")[:length]
+    elif length == 0:
+        data = b""
+    elif ((length <= SEGMENT_SIZE or minor < 4) and HBIN_HEADER_SIZE <= data_field < end and not data_field & 7
+          and marks[data_field >> 3] and length <= -_SIZE_AT(buf, HBIN_BASE + data_field)[0] - 4):
+        data_at = _PAYLOAD_AT + data_field
+        data = bytes(buf[data_at : data_at + length])
+    else:
+        return None
+    name_at = at + _VK_NAME
+    return buf[name_at : name_at + name_length].decode("latin-1"), value_type, data, cell
 
 
 class Engine:
@@ -164,11 +208,20 @@ class Engine:
     def read_values(self, cells: Iterable[int],
                     make: Callable[[ValueRow], Any] = partial(tuple.__new__, Value)) -> list[Any]:
         """The values at ``cells``, in that order (one loop: a walk reads every value). ``make``
-        turns ``(name, type, raw, cell)`` into what is returned (``tuple``: a scan's plain rows)."""
+        turns ``(name, type, raw, cell)`` into what is returned (``tuple``: a scan's plain rows).
+
+        Almost every value is sound, and :func:`_sound_value` reads it in one step; every
+        other value goes through the records' checks, which say what is wrong.
+        """
         space, minor = self.space, self.minor
         buf, payload = space.buf, space.payload
+        marks, end = space.start_marks, space.end
         out = []
         for cell in cells:
+            row = _sound_value(buf, marks, end, minor, cell)
+            if row is not None:
+                out.append(make(row))
+                continue
             at, length = payload(cell, "value")
             name, fields, problems = vk_problems(buf, at, length, "value")
             if name is None:

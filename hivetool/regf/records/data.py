@@ -20,7 +20,7 @@ DB = Record(
 INLINE = 0x80000000  # the vk's data size bit for data kept in the data field itself
 SEGMENT_SIZE = 16_344  # CM_KEY_VALUE_BIG: bytes of data per big-data segment
 MAX_DATA_1_3 = 1024 * 1024  # 1.3 hives keep a value in one cell of at most 1 MiB (P0 16)
-_WIDTHS = {int(t): width for t, width in NUMBER_SIZES.items()}  # plain ints: looked up per value
+WIDTHS = {int(t): width for t, width in NUMBER_SIZES.items()}  # plain ints: looked up per value
 _NONE: tuple[HiveFinding, ...] = ()  # no problems
 _DB_FIELDS = DB.view("segment_count", "segment_list")
 
@@ -43,7 +43,7 @@ def data_problems(
     a walk reads: the sound cases come first and build nothing they do not return.
     """
     length = size_field & 0x7FFFFFFF
-    width = _WIDTHS.get(value_type, length)
+    width = WIDTHS.get(value_type, length)
     got = None
     if size_field & INLINE:
         if length <= 4 and width == length:
@@ -88,7 +88,7 @@ def _with_problems(
         else:
             found.append(problem("E-VK-DATA-SIZE", vk_at,
                                  f"{label}: claims {length} bytes of data, but its cell holds {cell_length}"))
-    width = _WIDTHS.get(value_type)
+    width = WIDTHS.get(value_type)
     if width is not None and length != width:
         # Info, not a warning: the kernel never compares size and type (regf-format 6.4), and
         # Windows itself writes such values (Group Policy keeps an 8-byte REG_DWORD lParam and

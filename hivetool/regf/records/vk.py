@@ -25,7 +25,7 @@ VALUE_COMP_NAME = 0x0001  # the name is Latin-1 ("compressed"), else UTF-16LE
 # What readers take from a value record, read with its name by vk_problems in one unpack: the
 # record's fields in file order, without the spare field.
 READ_FIELDS = ("signature", "name_length", "data_size", "data", "type", "flags")
-_READ = VK.view(*READ_FIELDS)
+READ = VK.view(*READ_FIELDS)
 _SIZE = VK.size  # the fixed part; the name follows it
 
 
@@ -42,7 +42,7 @@ def vk_problems(
     if length < _SIZE:
         return None, (), [problem("E-VK-SIZE", at - 4,
                                   f"{describe(what)}: cell of {length + 4} bytes is too small for a value record")]
-    fields = _READ(buf, at)
+    fields = READ(buf, at)
     signature, name_length, _, _, _, flags = fields
     if signature != VK_SIGNATURE:
         return None, fields, [problem("E-VK-SIGNATURE", at - 4,
