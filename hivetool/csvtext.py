@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-_NEEDS_QUOTES = re.compile('[,"\r\n]').search
+needs_quotes = re.compile('[,"\r\n]').search  # not None: the text must be quoted()
 
 
 def field(value: Any) -> str:
@@ -19,8 +19,12 @@ def field(value: Any) -> str:
     if value is None:
         return ""
     text = value if type(value) is str else str(value)
-    if _NEEDS_QUOTES(text) is None:
+    if needs_quotes(text) is None:
         return text
+    return quoted(text)
+
+
+def quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 

@@ -151,18 +151,19 @@ class NodeEntry:
         if not values:
             return head + ",,,\n"
         lines = []
+        needs_quotes, quoted = csvtext.needs_quotes, csvtext.quoted  # csvtext.field of text, inlined
         for name, value_type, raw, _ in values:  # unpacked, as in _values_text
             data = decode(value_type, raw)
-            kind = type(data)
-            if kind is str:
-                data_text = csvtext.field(data)
-            elif kind is int:
+            if isinstance(data, str):
+                data_text = data if needs_quotes(data) is None else quoted(data)
+            elif type(data) is int:
                 data_text = int.__repr__(data)
-            elif kind is list:
+            elif type(data) is list:
                 data_text = csvtext.field(csv_data(data))
             else:
                 data_text = raw.hex()
-            lines.append(f"{head}{csvtext.field(name)},{type_name(value_type)},{value_type},{data_text}\n")
+            name_text = name if needs_quotes(name) is None else quoted(name)
+            lines.append(f"{head}{name_text},{type_name(value_type)},{value_type},{data_text}\n")
         return "".join(lines)
 
     def lines(self) -> list[str]:
