@@ -346,6 +346,28 @@ def test_flags_user_flag_bytes_class_names_and_times_are_kept():
     assert check_bytes(out._engine.buf).clean
 
 
+
+def test_value_flags_are_kept_but_the_name_bit_is_decided_anew():
+    """Value records keep every flag bit (0x0002 is a tombstone in newer hives) but the one
+    that says the name is Latin-1, which follows the name as written: sound values (read in
+    one step) and values read the long way (a UTF-16 name) alike."""
+    hive = Hive.new(5, clock=CLOCK)
+    key = hive.create_key("values")
+    for name, raw in (("inline", b"\x01\x00\x00\x00"), ("in a cell", bytes(40)), ("Zoë€", bytes(40))):
+        hive.set_raw_value(key, name, 3 if raw[0] == 0 else 4, raw)
+    buf = hive._engine.buf
+    kept = {}
+    for value in key.values():
+        at = HBIN_BASE + value.cell + 4
+        extra = 0x0002 | 0xA500
+        VK.write(buf, at, "flags", VK.read(buf, at, "flags") | extra)
+        kept[value.name] = VK.read(buf, at, "flags")
+    out = reopened(compact_bytes(hive))
+    for value in out.key("values").values():
+        flags = VK.read(out._engine.buf, HBIN_BASE + value.cell + 4, "flags")
+        assert flags == kept[value.name], value.name
+        assert flags & 0x0001 == (value.name != "Zoë€")  # Latin-1 names are stored compressed
+    assert check_bytes(out._engine.buf).clean
 def test_header_and_bins():
     source = Hive.from_bytes(sample_hive(5, subkeys=50).to_bytes(), "in", CLOCK)
     data = compact_bytes(source)

@@ -1,4 +1,4 @@
-"""The engine reads a sound value in one step (``engine._sound_value``) and every other value
+"""The engine reads a sound value in one step (``engine.sound_value``) and every other value
 through the records' checks (``CellSpace.payload``, ``vk_problems``, ``data_problems``). The
 one step must accept only what those checks accept without a problem, and read it the same:
 held to them on every value of the corpus hives, and on a hive with a value of every shape
@@ -16,7 +16,7 @@ import pytest
 from corpus import corpus_path, role_params
 from hivetool.errors import HiveFormatError
 from hivetool.regf.hive import Hive
-from hivetool.regf.hive.engine import Engine, _sound_value
+from hivetool.regf.hive.engine import Engine, sound_value
 from hivetool.regf.hive.scan import iter_keys
 from hivetool.regf.records.bins import HBIN_BASE
 from hivetool.regf.records.cells import NIL
@@ -51,7 +51,7 @@ def checked(engine: Engine, cell: int) -> tuple[str, int, bytes, int] | None:
 
 def one_step(engine: Engine, cell: int) -> tuple[str, int, bytes, int] | None:
     space = engine.space
-    return _sound_value(space.buf, space.start_marks, space.end, engine.minor, cell)
+    return sound_value(space.buf, space.start_marks, space.end, engine.minor, cell)
 
 
 def value_cells(hive: Hive) -> list[int]:

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any, Callable, NamedTuple, Protocol
 
 from ...errors import HiveFormatError
+from ..hive.engine import sound_value
 from ..hive.space import CellSpace
 from ..records.bins import HBIN_BASE, HBIN_HEADER_SIZE, file_offset
 from ..records.cells import CELL_ALIGN, NIL
@@ -23,7 +24,7 @@ from ..records.nk import KEY_PREDEF_HANDLE, NK, nk_problems
 from ..records.problems import Described, describe, nk_at, raise_first, required, value_named
 from ..records.record import HiveImage
 from ..records.sk import sk_problems
-from ..records.vk import vk_problems
+from ..records.vk import VK, vk_problems
 
 # What a rewrite goes on past: a long name is written back as it is, a REG_DWORD of 8 bytes too,
 # and an empty leaf or an lh leaf in a 1.3 hive are replaced by the canonical lists anyway.
@@ -52,7 +53,7 @@ class ValueRecord(NamedTuple):
     type: int
     length: int
     flags: int  # as stored; the compressed-name bit is decided again when written
-    ref: Any  # source-private: where the data is
+    ref: Any  # source-private: where the data is, or the data
 
 
 class Child(NamedTuple):
@@ -67,6 +68,7 @@ make_key: Callable[[tuple[Any, ...]], KeyRecord] = partial(tuple.__new__, KeyRec
 make_value: Callable[[tuple[Any, ...]], ValueRecord] = partial(tuple.__new__, ValueRecord)
 make_child: Callable[[tuple[Any, ...]], Child] = partial(tuple.__new__, Child)
 _CLASS_FIELDS = NK.view("class_cell", "class_length")  # what a parent reads of each child
+_VK_FLAGS = VK.view("flags")
 
 
 class Source(Protocol):
@@ -228,7 +230,14 @@ class HiveSource:
         buf, payload = self.buf, self.cells.payload
         cells = required(*value_list_problems(buf, rec.values, rec.value_count, payload, owner, at - 4))
         out = []
+        marks, end, minor = self.cells.space.start_marks, self.cells.space.end, self.minor
         for cell in cells:
+            row = sound_value(buf, marks, end, minor, cell)  # read as the engine reads it, data too
+            if row is not None:
+                _, _, data, _ = row
+                flags = _VK_FLAGS(buf, HBIN_BASE + cell + 4)[0]
+                out.append(make_value((row[0], row[1], len(data), flags, data)))  # (name, type, ...)
+                continue
             vk_at, vk_length = payload(cell, what)
             name, fields, problems = vk_problems(buf, vk_at, vk_length, what)
             if problems or name is None:  # as in _nk
@@ -240,6 +249,8 @@ class HiveSource:
     def _data(self, value: ValueRecord, read: bool) -> bytes:
         """Check the data as the engine reads it: inside the cells the vk names, big data in
         distinct segments (so the data can never be larger than the file); with ``read``, the data."""
+        if type(value.ref) is bytes:  # a sound value, read with its record
+            return value.ref
         size_field, data_field, vk_at = value.ref
         data, problems = data_problems(self.buf, size_field, data_field, value.type, self.minor, vk_at - 4,
                                        self.cells.payload, (value_named, value.name), read)

@@ -41,7 +41,7 @@ ValueRow = tuple[str, int, bytes, int]  # (name, type, raw data, cell) of one va
 _Row = TypeVar("_Row")
 
 
-def _sound_value(buf: HiveImage, marks: bytearray, end: int, minor: int, cell: int) -> ValueRow | None:
+def sound_value(buf: HiveImage, marks: bytearray, end: int, minor: int, cell: int) -> ValueRow | None:
     """The value at ``cell`` as ``(name, type, raw, cell)`` when it passes the first test of
     each check, read with those same tests: the vk cell and the data cell as
     ``CellSpace.payload`` accepts them at once (allocated cells whose starts the tiling marked),
@@ -210,7 +210,7 @@ class Engine:
         """The values at ``cells``, in that order (one loop: a walk reads every value). ``make``
         turns ``(name, type, raw, cell)`` into what is returned (``tuple``: a scan's plain rows).
 
-        Almost every value is sound, and :func:`_sound_value` reads it in one step; every
+        Almost every value is sound, and :func:`sound_value` reads it in one step; every
         other value goes through the records' checks, which say what is wrong.
         """
         space, minor = self.space, self.minor
@@ -218,7 +218,7 @@ class Engine:
         marks, end = space.start_marks, space.end
         out = []
         for cell in cells:
-            row = _sound_value(buf, marks, end, minor, cell)
+            row = sound_value(buf, marks, end, minor, cell)
             if row is not None:
                 out.append(make(row))
                 continue
