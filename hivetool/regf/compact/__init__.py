@@ -5,7 +5,7 @@ and bulk building: lay out a new hive from generated keys and values.
 ``source``    what a rewrite reads: an existing hive, checked as the engine checks it
 ``tree``      ... or a generated tree (:class:`TreeSource`)
 ``layout``    the two passes: plan where every cell goes, then emit the bytes in file order
-``bins``      filling bins the way a fresh file fills up
+``bins``      where each cell goes (as a fresh file fills up), decided once and replayed
 ============  =============================================================================
 """
 from __future__ import annotations

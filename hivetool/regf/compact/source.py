@@ -5,7 +5,9 @@ Reading an existing hive goes through :class:`CellIndex`, which checks every poi
 :class:`~hivetool.regf.hive.space.CellSpace` (inside the bins, on the start of an allocated
 cell; the space keeps one byte per 8 bytes of hive bins, not a Python set of millions of
 cells) and words its refusals as a rewrite does. That keeps a rewrite of the whole hive
-within a small fraction of the file size on top of the file itself.
+within a small fraction of the file size on top of the file itself. A sound value is read as
+the engine reads it, in one step (:func:`~hivetool.regf.hive.engine.sound_value`), its data
+with it; any other goes through the records' checks.
 """
 from __future__ import annotations
 
