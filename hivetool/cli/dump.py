@@ -232,9 +232,10 @@ def _values_text(values: list[Value]) -> str:
             type_lines = f'"type": "{type_name(value_type)}",\n        "type_id": {value_type}'
             if len(_TYPE_LINES) < _TYPES_KEPT:  # any 32-bit number is a type: keep a few
                 _TYPE_LINES[value_type] = type_lines
+        raw_hex = raw.hex()  # once: binary data shows it twice
         texts.append(f'{{\n        "name": {string(name)},\n        {type_lines},\n        "size": {len(raw)},\n'
-                     f'        "data": {_data_json(value_type, raw, _indented_list)},\n'
-                     f'        "raw": "{raw.hex()}"\n      }}')
+                     f'        "data": {_data_json(value_type, raw, _indented_list, raw_hex)},\n'
+                     f'        "raw": "{raw_hex}"\n      }}')
     return _ITEM_SEPARATOR.join(texts)
 
 
@@ -242,9 +243,9 @@ _TYPE_LINES: dict[int, str] = {}  # a type's two lines in a value's document (a 
 _TYPES_KEPT = 256
 
 
-def _data_json(value_type: int, raw: bytes, list_json: Callable[[list[str]], str]) -> str:
+def _data_json(value_type: int, raw: bytes, list_json: Callable[[list[str]], str], raw_hex: str | None = None) -> str:
     """A value's data as JSON: its decoded number or string, a list of strings as
-    ``list_json`` lays it out, other data as hex of its bytes."""
+    ``list_json`` lays it out, other data as hex of its bytes (``raw_hex``, when known)."""
     data = decode(value_type, raw)
     kind = type(data)
     if kind is str:
@@ -253,7 +254,7 @@ def _data_json(value_type: int, raw: bytes, list_json: Callable[[list[str]], str
         return int.__repr__(data)
     if kind is list:
         return list_json(data)  # type: ignore[arg-type]
-    return '"' + raw.hex() + '"'  # decode gave the bytes back
+    return f'"{raw.hex() if raw_hex is None else raw_hex}"'  # decode gave the bytes back
 
 
 def _indented_list(strings: list[str]) -> str:
