@@ -6,7 +6,10 @@
 
 Every side runs under the interpreter of the virtual environment that runs this script
 (not a pyenv shim, which adds ~100 ms per process), except hivex's binding, which exists
-only for /usr/bin/python3. Outputs go to /dev/shm. Each figure is the median of several runs.
+only for /usr/bin/python3. Outputs go to /dev/shm. Each figure is the best of several runs:
+on a shared machine other tenants' load only ever adds time (a bare `python -c pass` here moves
+between 24 and 38 ms within minutes), so the fastest run is the least disturbed one, as
+timeit's documentation advises; the sides of a ratio take turns run by run.
 """
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ import compileall
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,18 +40,18 @@ SYS_PY = "/usr/bin/python3"
 KEY = r"ControlSet001\Services\MSExchangeDS\Parameters"
 
 
-def median_of(runs: int, once: Callable[[], float]) -> float:
-    return statistics.median(once() for _ in range(runs))
+def best_of(runs: int, once: Callable[[], float]) -> float:
+    return min(once() for _ in range(runs))
 
 
 def side_by_side(runs: int, sides: dict[str, Callable[[], float]]) -> dict[str, float]:
-    """The median of each side, the sides taking turns run by run: on a shared machine the
+    """The best run of each side, the sides taking turns run by run: on a shared machine the
     load drifts over a minute, and a ratio of two figures taken minutes apart drifts with it."""
     times: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(runs):
         for name, once in sides.items():
             times[name].append(once())
-    return {name: statistics.median(values) for name, values in times.items()}
+    return {name: min(values) for name, values in times.items()}
 
 
 def peer_seconds(interpreter: str, script: str, *args: str) -> float:
@@ -107,7 +109,7 @@ def job_walk(runs: int, with_regipy: bool) -> list[tuple[str, str, float]]:
                                 "libregf (pyregf)": lambda: peer_seconds(PY, peers.LIBREGF_WALK, str(SYSTEM))})
     rows = [("walk every key, decode every value", tool, seconds) for tool, seconds in walks.items()]
     rows.append(("walk every key, decode every value", "python-registry",
-                 median_of(max(1, runs // 2), lambda: peer_seconds(PY, peers.PYREGISTRY_WALK, str(SYSTEM)))))
+                 best_of(max(1, runs // 2), lambda: peer_seconds(PY, peers.PYREGISTRY_WALK, str(SYSTEM)))))
     if with_regipy:
         rows.append(("walk every key, decode every value", "regipy", peer_seconds(PY, peers.REGIPY_WALK, str(SYSTEM))))
     return rows
@@ -119,14 +121,14 @@ def hivetool_cli(*args: str) -> list[str]:
 
 def job_export(runs: int) -> list[tuple[str, str, float]]:
     job = "export the whole hive to .reg (whole process)"
-    rows = [(job, "hivetool export", median_of(runs, lambda: process_seconds(
+    rows = [(job, "hivetool export", best_of(runs, lambda: process_seconds(
         hivetool_cli("export", str(SYSTEM), "-o", str(SCRATCH / "bench-export.reg")))))]
     if shutil.which("hivexregedit"):
-        rows.append((job, "hivexregedit --export", median_of(max(1, runs // 3), lambda: process_seconds(
+        rows.append((job, "hivexregedit --export", best_of(max(1, runs // 3), lambda: process_seconds(
             ["sh", "-c", f"hivexregedit --export --prefix 'HKEY_LOCAL_MACHINE\\SYSTEM' '{SYSTEM}' '\\' "
                          f"> {SCRATCH / 'bench-hivex.reg'}"]))))
     if shutil.which("reged"):
-        rows.append((job, "reged -x (chntpw; lossy)", median_of(runs, lambda: process_seconds(
+        rows.append((job, "reged -x (chntpw; lossy)", best_of(runs, lambda: process_seconds(
             ["reged", "-x", str(SYSTEM), "HKEY_LOCAL_MACHINE\\SYSTEM", "\\", str(SCRATCH / "bench-reged.reg")]))))
     return rows
 
@@ -139,7 +141,7 @@ def job_import(runs: int) -> list[tuple[str, str, float]]:
     empty = SCRATCH / "bench-empty.hiv"
     process_seconds(hivetool_cli("new", str(empty), "--timestamp", "@0"))
     out = SCRATCH / "bench-imported.hiv"
-    rows = [(job, "hivetool import", median_of(runs, lambda: process_seconds(hivetool_cli(
+    rows = [(job, "hivetool import", best_of(runs, lambda: process_seconds(hivetool_cli(
         "import", str(empty), str(export), "--root", "HKEY_LOCAL_MACHINE\\SYSTEM", "-o", str(out)))))]
     rows.append((job + ": result size / source size", "hivetool import", out.stat().st_size / SYSTEM.stat().st_size))
     if shutil.which("hivexregedit"):
@@ -153,7 +155,7 @@ def job_import(runs: int) -> list[tuple[str, str, float]]:
             return process_seconds(["hivexregedit", "--merge", "--prefix", "HKEY_LOCAL_MACHINE\\SYSTEM",
                                     str(target), str(utf8)])
 
-        rows.append((job, "hivexregedit --merge", median_of(1, merge)))
+        rows.append((job, "hivexregedit --merge", best_of(1, merge)))
         rows.append((job + ": result size / source size", "hivexregedit --merge",
                      target.stat().st_size / SYSTEM.stat().st_size))
     return rows
@@ -162,7 +164,7 @@ def job_import(runs: int) -> list[tuple[str, str, float]]:
 def job_replay(runs: int) -> list[tuple[str, str, float]]:
     if not SYSTEM_B.is_file():
         return []
-    return [("replay SYSTEM_B with its 3 MB logs (whole process)", "hivetool replay", median_of(runs, lambda: process_seconds(
+    return [("replay SYSTEM_B with its 3 MB logs (whole process)", "hivetool replay", best_of(runs, lambda: process_seconds(
         hivetool_cli("replay", str(SYSTEM_B), "-o", str(SCRATCH / "bench-replayed.hiv")))))]
 
 
@@ -171,7 +173,7 @@ def job_maintenance(runs: int) -> list[tuple[str, str, float]]:
     if shutil.which("reglookup"):  # what check is measured against: a C reader's full pass over the hive
         checks["reglookup (its full dump, for scale)"] = lambda: to_devnull_seconds(["reglookup", str(SYSTEM)])
     rows = [("structural check (whole process)", tool, seconds) for tool, seconds in side_by_side(runs, checks).items()]
-    rows.append(("compact (whole process)", "hivetool compact", median_of(max(1, runs // 2), lambda: process_seconds(
+    rows.append(("compact (whole process)", "hivetool compact", best_of(max(1, runs // 2), lambda: process_seconds(
         hivetool_cli("compact", str(SYSTEM), "-o", str(SCRATCH / "bench-compact.hiv"))))))
     return rows
 
@@ -199,11 +201,11 @@ def job_image(runs: int) -> list[tuple[str, str, float]]:
                             "--create-keys", "-o", str(SCRATCH / "bench-cli.hiv"), "--timestamp", "@0")
     return [
         ("image info of a tree of 10 hives (whole process)", "hivetool image info",
-         median_of(runs, lambda: process_seconds(hivetool_cli("image", "info", str(tree))))),
+         best_of(runs, lambda: process_seconds(hivetool_cli("image", "info", str(tree))))),
         ("set one DWORD in the SYSTEM hive (whole process)", "hivetool set on the image",
-         median_of(runs, lambda: process_seconds(image_set))),
+         best_of(runs, lambda: process_seconds(image_set))),
         ("set one DWORD in the SYSTEM hive (whole process)", "hivetool set on the hive file",
-         median_of(runs, lambda: process_seconds(hive_set))),
+         best_of(runs, lambda: process_seconds(hive_set))),
     ]
 
 
@@ -346,7 +348,7 @@ def main() -> int:
     print("\n".join(budgets(rows)))
     if args.write:
         header = (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()} "
-                  f"({PY}); hive: {SYSTEM.name} ({SYSTEM.stat().st_size:,} bytes); median of {args.runs} runs.")
+                  f"({PY}); hive: {SYSTEM.name} ({SYSTEM.stat().st_size:,} bytes); best of {args.runs} runs.")
         checked = "\n".join(budgets(rows))
         (HERE / "RESULTS.md").write_text(
             f"# Benchmark results\n\nWritten by `bench/run.py --write`. {header}\n\n{table}\n\n"

@@ -16,11 +16,12 @@ import pytest
 from corpus import corpus_path, role_params
 from hivetool.errors import HiveFormatError
 from hivetool.regf.hive import Hive
-from hivetool.regf.hive.engine import Engine, sound_value
+from hivetool.regf.hive.engine import Engine, sound_leaf, sound_value
 from hivetool.regf.hive.scan import iter_keys
 from hivetool.regf.records.bins import HBIN_BASE
 from hivetool.regf.records.cells import NIL
 from hivetool.regf.records.data import data_problems
+from hivetool.regf.records.lists import subkey_list_problems
 from hivetool.regf.records.nk import KEY_PREDEF_HANDLE
 from hivetool.regf.records.vk import VK, vk_problems
 from hivetool.timeutil import Clock
@@ -189,3 +190,84 @@ def test_random_bytes_in_values_leave_the_two_ways_agreeing(seed):
         except HiveFormatError:
             continue
         agree(mutated, cells)
+
+
+# --------------------------------------------------------------------------- subkey lists
+def checked_leaf(engine: Engine, cell: int) -> list[int] | None:
+    """The entries of the subkey list at ``cell`` as the checks read them, or None when they
+    find any problem (the one step reads no index root, so none is compared here)."""
+    try:
+        sublist, problems = subkey_list_problems(engine.space.buf, cell, engine.space.payload, "key", None,
+                                                 engine.minor)
+    except HiveFormatError:
+        return None
+    if sublist is None or problems or sublist.root is not None:  # the one step reads no index root
+        return None
+    return sublist.offsets()
+
+
+def one_step_leaf(engine: Engine, cell: int) -> list[int] | None:
+    space = engine.space
+    return sound_leaf(space.buf, space.start_marks, space.end, engine.minor, cell)
+
+
+def list_cells(hive: Hive) -> list[int]:
+    """The subkey list cell of every key that has one."""
+    return [lists[2] for _, _, lists in iter_keys(hive, hive.root) if lists[1] and lists[2] != NIL]
+
+
+def agree_on_lists(hive: Hive, cells: list[int]) -> int:
+    engine = hive._engine
+    engine.space.map_all()
+    read = 0
+    for cell in cells:
+        fast = one_step_leaf(engine, cell)
+        if fast is not None:
+            assert fast == checked_leaf(engine, cell), f"list cell 0x{cell:x}"
+            read += 1
+    return read
+
+
+@pytest.mark.parametrize("relative", role_params("edit", max_bytes=2_000_000) + role_params("read-only"))
+def test_the_one_step_reads_what_the_checks_read_on_every_corpus_subkey_list(relative):
+    if relative is None:
+        pytest.skip("no corpus files of this role")
+    hive = Hive.open(corpus_path(relative))
+    cells = list_cells(hive)
+    read = agree_on_lists(hive, cells)
+    leaves = sum(checked_leaf(hive._engine, cell) is not None for cell in cells)
+    assert read == leaves  # every sound leaf is read in one step
+
+
+def lists_of_every_kind(minor: int) -> Hive:
+    """Keys with one subkey, a few, and more than one leaf holds (an index root above)."""
+    hive = Hive.new(minor, clock=CLOCK)
+    for parent, count in (("one", 1), ("few", 5), ("many", 600)):
+        for i in range(count):
+            hive.create_key(f"{parent}\\k{i:04d}")
+    return Hive.from_bytes(hive.to_bytes())
+
+
+@pytest.mark.parametrize("minor", [3, 5])
+def test_the_one_step_refuses_a_list_the_checks_would_find_wrong(minor):
+    hive = lists_of_every_kind(minor)
+    engine, cells = hive._engine, list_cells(hive)
+    engine.space.map_all()
+    buf = engine.space.buf
+    read = tried = 0
+    for cell in cells:
+        at = HBIN_BASE + cell
+        size, signature, count = struct.unpack_from("<i2sH", buf, at)
+        changes = [(at, "i", v) for v in (-8, -12, -16, size + 8, size - 8, 8, 0)]
+        changes += [(at + 4, "2s", v) for v in (b"li", b"lf", b"lh", b"ri", b"nk", b"\0\0")]
+        changes += [(at + 6, "H", v) for v in {0, 1, max(count - 1, 0), count + 1, 0xFFFF}]
+        for where, code, value in changes:
+            saved = bytes(buf[where : where + struct.calcsize("<" + code)])
+            struct.pack_into("<" + code, buf, where, value)
+            fast = one_step_leaf(engine, cell)
+            if fast is not None:
+                assert fast == checked_leaf(engine, cell), (f"list 0x{cell:x}", where - at, code, value)
+                read += 1
+            buf[where : where + len(saved)] = saved
+            tried += 1
+    assert tried > 50 and read > 10

@@ -15,7 +15,7 @@ from ..records.base_block import Header, read_header
 from ..records.bins import HBIN_BASE, HBIN_HEADER_SIZE
 from ..records.cells import NIL
 from ..records.data import INLINE, SEGMENT_SIZE, WIDTHS, data_problems
-from ..records.lists import SubkeyList, subkey_list_problems, value_list_problems
+from ..records.lists import LIST_HEADER, SubkeyList, subkey_list_problems, value_list_problems
 from ..records.names import lh_hash, sort_key, upcase
 from ..records.nk import KEY_PREDEF_HANDLE, NK, nk_problems
 from ..records.problems import nk_at as nk_at_text
@@ -37,6 +37,8 @@ _SIZE_AT = struct.Struct("<i").unpack_from  # a cell's size field
 _PAYLOAD_AT = HBIN_BASE + 4  # plus a cell offset: the file offset of the cell's payload
 _VK_NAME = VK.size  # the name follows the fixed part of a value record
 _VK_CELL = 4 + VK.size  # the smallest cell a value record fits in
+_LIST_HEADER = LIST_HEADER.struct.unpack_from  # signature, count
+_LEAF_ENTRY = {b"lf": 8, b"lh": 8, b"li": 4}  # bytes per entry of each leaf (lists.ENTRY_SIZE)
 ValueRow = tuple[str, int, bytes, int]  # (name, type, raw data, cell) of one value
 _Row = TypeVar("_Row")
 
@@ -77,6 +79,27 @@ def sound_value(buf: HiveImage, marks: bytearray, end: int, minor: int, cell: in
         return None
     name_at = at + _VK_NAME
     return buf[name_at : name_at + name_length].decode("latin-1"), value_type, data, cell
+
+
+def sound_leaf(buf: HiveImage, marks: bytearray, end: int, minor: int, cell: int) -> list[int] | None:
+    """The entries of the subkey list at ``cell`` when it is one leaf that passes the first test
+    of each check, read with those same tests: the cell as ``CellSpace.payload`` accepts it at
+    once, the list as ``subkey_list_problems`` reads a leaf without a problem (li, lf, or lh
+    from version 1.5 on; at least one entry, all inside the cell). None for anything else (an
+    index root among them), which goes through those checks. A walk reads every subkey list of
+    the hive: see :func:`sound_value`."""
+    if not (HBIN_HEADER_SIZE <= cell < end and not cell & 7 and marks[cell >> 3]):
+        return None
+    size = _SIZE_AT(buf, HBIN_BASE + cell)[0]
+    if size > -8:  # free, or too small for a list header (which is then not read past the cell)
+        return None
+    at = _PAYLOAD_AT + cell
+    signature, count = _LIST_HEADER(buf, at)
+    entry = _LEAF_ENTRY.get(signature)
+    if entry is None or count == 0 or (signature == b"lh" and minor < 5) or 8 + entry * count > -size:
+        return None
+    words = struct.unpack_from(f"<{count * entry // 4}I", buf, at + 4)
+    return list(words) if entry == 4 else list(words[0::2])
 
 
 class Engine:
@@ -122,6 +145,14 @@ class Engine:
         if kept is not None:
             return kept
         return self.read_subkey_list(list_cell, at)
+
+    def subkey_cells(self, list_cell: int, nk_at: int) -> list[int]:
+        """The key node cells of the subkey list at ``list_cell`` (of the key whose payload is at
+        file offset ``nk_at``), in list order: a sound single leaf in one step
+        (:func:`sound_leaf`), any other list through :meth:`read_subkey_list`."""
+        space = self.space
+        cells = sound_leaf(space.buf, space.start_marks, space.end, self.minor, list_cell)
+        return cells if cells is not None else self.read_subkey_list(list_cell, nk_at).offsets()
 
     def read_subkey_list(self, list_cell: int, nk_at: int) -> SubkeyList:
         """The subkey list at ``list_cell`` of the key whose payload is at file offset ``nk_at``."""

@@ -72,7 +72,7 @@ def _iter_keys(hive: "Hive", start: "Key") -> Iterator[tuple[str, int, KeyLists]
         path = start.path if parent_path is None else (f"{parent_path}\\{name}" if parent_path else name)
         yield path, at, lists
         if lists[1] and lists[2] != NIL:
-            children = engine.read_subkey_list(lists[2], at).offsets()
+            children = engine.subkey_cells(lists[2], at)
             for child in reversed(children):
                 if child in seen:
                     raise HiveFormatError(
@@ -107,7 +107,7 @@ def _iter_nodes(hive: "Hive", start: "Key") -> Iterator[KeyNode]:
         names: list[str] = []
         if subkey_count and subkey_list != NIL:
             prefix = f"{path}\\" if path else ""
-            for child in engine.read_subkey_list(subkey_list, at).offsets():
+            for child in engine.subkey_cells(subkey_list, at):
                 if child in seen:
                     raise HiveFormatError(
                         f"subkey lists form a cycle: the nk at cell 0x{child:x} is reached twice", file_offset(child)
