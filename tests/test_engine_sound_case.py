@@ -163,16 +163,29 @@ def test_the_one_step_refuses_what_a_check_would_find_wrong():
         at = HBIN_BASE + cell
         fields = VK.unpack(buf, at + 4)
         data_cell = fields.data if fields.data_size and not fields.data_size & INLINE else None
-        for where, code, value in edges(buf, cell, data_cell):
-            saved = bytes(buf[where : where + struct.calcsize("<" + code)])
-            struct.pack_into("<" + code, buf, where, value)
-            fast = one_step(engine, cell)
-            if fast is not None:
-                assert fast == checked(engine, cell), (f"cell 0x{cell:x}", where - at, code, value)
-                read += 1
-            buf[where : where + len(saved)] = saved
-            tried += 1
+        changes = edges(buf, cell, data_cell)
+        read += agree_after_each(engine, cell, changes, one_step, checked)
+        tried += len(changes)
     assert tried > 1000 and read > tried // 10
+
+
+def agree_after_each(engine: Engine, cell: int, changes: list[tuple[int, str, object]],
+                     fast: Callable[[Engine, int], Any], slow: Callable[[Engine, int], Any]) -> int:
+    """Make each change to the hive's bytes in place (file offset, struct code, value), assert
+    ``fast`` and ``slow`` agree on ``cell`` wherever ``fast`` reads it, and undo the change;
+    returns how many changes ``fast`` read through."""
+    buf = engine.space.buf
+    assert isinstance(buf, bytearray)
+    read = 0
+    for where, code, value in changes:
+        saved = bytes(buf[where : where + struct.calcsize("<" + code)])
+        struct.pack_into("<" + code, buf, where, value)
+        got = fast(engine, cell)
+        if got is not None:
+            assert got == slow(engine, cell), (f"cell 0x{cell:x}", where - HBIN_BASE - cell, code, value)
+            read += 1
+        buf[where : where + len(saved)] = saved
+    return read
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -253,13 +266,6 @@ def test_the_one_step_refuses_a_list_the_checks_would_find_wrong(minor):
         changes = [(at, "i", v) for v in (-8, -12, -16, size + 8, size - 8, 8, 0)]
         changes += [(at + 4, "2s", v) for v in (b"li", b"lf", b"lh", b"ri", b"nk", b"\0\0")]
         changes += [(at + 6, "H", v) for v in {0, 1, max(count - 1, 0), count + 1, 0xFFFF}]
-        for where, code, value in changes:
-            saved = bytes(buf[where : where + struct.calcsize("<" + code)])
-            struct.pack_into("<" + code, buf, where, value)
-            fast = one_step_leaf(engine, cell)
-            if fast is not None:
-                assert fast == checked_leaf(engine, cell), (f"list 0x{cell:x}", where - at, code, value)
-                read += 1
-            buf[where : where + len(saved)] = saved
-            tried += 1
+        read += agree_after_each(engine, cell, changes, one_step_leaf, checked_leaf)
+        tried += len(changes)
     assert tried > 50 and read > 10
