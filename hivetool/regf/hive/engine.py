@@ -15,7 +15,8 @@ from ..records.base_block import Header, read_header
 from ..records.bins import HBIN_BASE, HBIN_HEADER_SIZE
 from ..records.cells import NIL
 from ..records.data import INLINE, SEGMENT_SIZE, WIDTHS, data_problems
-from ..records.lists import LIST_HEADER, SubkeyList, subkey_list_problems, value_list_problems
+from ..records.lists import (ENTRY_SIZE, LEAF_SIGNATURES, LIST_HEADER, SubkeyList, subkey_list_problems,
+                             value_list_problems)
 from ..records.names import lh_hash, sort_key, upcase
 from ..records.nk import KEY_PREDEF_HANDLE, NK, nk_problems
 from ..records.problems import nk_at as nk_at_text
@@ -38,7 +39,8 @@ _PAYLOAD_AT = HBIN_BASE + 4  # plus a cell offset: the file offset of the cell's
 _VK_NAME = VK.size  # the name follows the fixed part of a value record
 _VK_CELL = 4 + VK.size  # the smallest cell a value record fits in
 _LIST_HEADER = LIST_HEADER.struct.unpack_from  # signature, count
-_LEAF_ENTRY = {b"lf": 8, b"lh": 8, b"li": 4}  # bytes per entry of each leaf (lists.ENTRY_SIZE)
+_LEAF_ENTRY = {signature: ENTRY_SIZE[signature] for signature in LEAF_SIGNATURES}  # bytes an entry
+_LIST_CELL = 4 + LIST_HEADER.size  # the smallest cell a list header fits in
 ValueRow = tuple[str, int, bytes, int]  # (name, type, raw data, cell) of one value
 _Row = TypeVar("_Row")
 
@@ -91,12 +93,12 @@ def sound_leaf(buf: HiveImage, marks: bytearray, end: int, minor: int, cell: int
     if not (HBIN_HEADER_SIZE <= cell < end and not cell & 7 and marks[cell >> 3]):
         return None
     size = _SIZE_AT(buf, HBIN_BASE + cell)[0]
-    if size > -8:  # free, or too small for a list header (which is then not read past the cell)
+    if size > -_LIST_CELL:  # free, or too small for a list header (which is then not read past the cell)
         return None
     at = _PAYLOAD_AT + cell
     signature, count = _LIST_HEADER(buf, at)
     entry = _LEAF_ENTRY.get(signature)
-    if entry is None or count == 0 or (signature == b"lh" and minor < 5) or 8 + entry * count > -size:
+    if entry is None or count == 0 or (signature == b"lh" and minor < 5) or _LIST_CELL + entry * count > -size:
         return None
     words = struct.unpack_from(f"<{count * entry // 4}I", buf, at + 4)
     return list(words) if entry == 4 else list(words[0::2])
